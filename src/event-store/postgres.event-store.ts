@@ -1,0 +1,344 @@
+import { EventEmitter } from 'node:events';
+import { Client, Pool, PoolClient } from 'pg';
+import {
+  AllSubscription,
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StoreUnavailableError,
+  SubscribeToAllOptions,
+  WrongExpectedVersionError,
+} from './event-store';
+import { isConnectionError, mapPgError } from './postgres-errors';
+
+/**
+ * Global positions are `(transaction id << 16) + index within the append`, so a position's order is
+ * its transaction's order. A reader only reads below the oldest transaction still in flight
+ * (`pg_snapshot_xmin`), so an event committed late by a slower transaction can never land behind a
+ * position a subscriber has already passed: the "out-of-order commit" gap cannot happen.
+ * One append holds at most 65,536 events; a bigint position leaves room for 2^47 transactions.
+ */
+const INDEX_BITS = 16;
+const MAX_EVENTS_PER_APPEND = 1 << INDEX_BITS;
+export const EVENTS_CHANNEL = 'copydesk_events';
+
+export const EVENT_LOG_SCHEMA = `
+CREATE TABLE IF NOT EXISTS event_streams (
+  stream_id text PRIMARY KEY,
+  revision  bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  position  bigint PRIMARY KEY,
+  stream_id text NOT NULL,
+  revision  bigint NOT NULL,
+  id        uuid NOT NULL UNIQUE,
+  type      text NOT NULL,
+  data      jsonb NOT NULL,
+  metadata  jsonb NOT NULL,
+  created   timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (stream_id, revision)
+);
+`;
+
+/** The highest position a reader may see now: everything below the oldest in-flight transaction. */
+const VISIBLE_LIMIT = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${INDEX_BITS})`;
+
+const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, created';
+
+interface EventRow {
+  position: string;
+  stream_id: string;
+  revision: string;
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  created: Date;
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    streamId: row.stream_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    revision: Number(row.revision),
+    position: String(row.position),
+    created: row.created,
+  };
+}
+
+/** The statement that moves the stream's revision, by expected-revision kind; $1 stream, $2 count, $7 expected. */
+function streamUpdate(expected: ExpectedRevision): string {
+  if (expected === 'no_stream')
+    return `INSERT INTO event_streams (stream_id, revision) VALUES ($1, $2::bigint - 1) ON CONFLICT DO NOTHING RETURNING revision`;
+  if (expected === 'any')
+    return `INSERT INTO event_streams AS s (stream_id, revision) VALUES ($1, $2::bigint - 1)
+            ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + $2 RETURNING revision`;
+  if (expected === 'stream_exists')
+    return `UPDATE event_streams SET revision = revision + $2 WHERE stream_id = $1 RETURNING revision`;
+  return `UPDATE event_streams SET revision = revision + $2 WHERE stream_id = $1 AND revision = $7 RETURNING revision`;
+}
+
+/**
+ * The event log in PostgreSQL, for the embedded default and for a single-database deployment.
+ * Each append is one statement (one round trip, one commit), serialised per stream by the row lock
+ * on `event_streams`; appends to different streams commit concurrently.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  private readonly appended = new EventEmitter();
+  private listener: Client | null = null;
+  private listening: Promise<void> | null = null;
+  private closed = false;
+  private latestNotified = 0n;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly connectionString: string,
+  ) {
+    this.appended.setMaxListeners(0);
+  }
+
+  static async migrate(client: Pool | PoolClient): Promise<void> {
+    await client.query(EVENT_LOG_SCHEMA);
+  }
+
+  async appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('appendToStream needs at least one event');
+    if (events.length > MAX_EVENTS_PER_APPEND) throw new Error(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
+    const expected = options.expectedRevision;
+    const n = events.length;
+    const sql = `
+      WITH s AS (${streamUpdate(expected)}),
+      ins AS (
+        INSERT INTO events (position, stream_id, revision, id, type, data, metadata)
+        SELECT (pg_current_xact_id()::text::bigint << ${INDEX_BITS}) + e.ord - 1, $1, s.revision - $2 + e.ord, e.id, e.type, e.data, e.metadata
+        FROM s, unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(id, type, data, metadata, ord)
+        RETURNING position, revision
+      )
+      SELECT r.revision, r.position, CASE WHEN r.position IS NOT NULL THEN pg_notify('${EVENTS_CHANNEL}', r.position::text) END AS notified
+      FROM (SELECT max(revision) AS revision, max(position) AS position FROM ins) r`;
+    const params: unknown[] = [
+      stream,
+      n,
+      events.map((e) => e.id),
+      events.map((e) => e.type),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => JSON.stringify(e.metadata)),
+    ];
+    if (typeof expected === 'number') params.push(expected);
+    let result;
+    try {
+      result = await this.pool.query<{ revision: string | null; position: string | null }>(sql, params);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') {
+        const replay = await this.idempotentResult(stream, events, expected);
+        if (replay) return replay;
+        throw new WrongExpectedVersionError(stream, expected, await this.currentRevision(stream));
+      }
+      mapPgError(error, 'eventStore');
+    }
+    const row = result.rows[0];
+    if (row.revision === null || row.position === null) {
+      const replay = await this.idempotentResult(stream, events, expected);
+      if (replay) return replay;
+      throw new WrongExpectedVersionError(stream, expected, await this.currentRevision(stream));
+    }
+    return { nextExpectedRevision: Number(row.revision), position: String(row.position) };
+  }
+
+  /**
+   * EventStoreDB's idempotency: when every event id is already stored, consecutively in this stream,
+   * at the place the expected revision names, the append succeeds again without writing anything.
+   */
+  private async idempotentResult(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult | null> {
+    const ids = events.map((e) => e.id);
+    const { rows } = await this.pool
+      .query<{ id: string; stream_id: string; revision: string; position: string }>(
+        'SELECT id, stream_id, revision, position FROM events WHERE id = ANY($1::uuid[]) ORDER BY revision',
+        [ids],
+      )
+      .catch((error) => mapPgError(error, 'eventStore'));
+    if (rows.length !== ids.length) return null;
+    const first = Number(rows[0].revision);
+    const consistent = rows.every((row, i) => row.stream_id === stream && row.id === ids[i] && Number(row.revision) === first + i);
+    if (!consistent) return null;
+    const placeMatches =
+      expected === 'any' || expected === 'stream_exists' || (expected === 'no_stream' ? first === 0 : first === expected + 1);
+    if (!placeMatches) return null;
+    const last = rows[rows.length - 1];
+    return { nextExpectedRevision: Number(last.revision), position: String(last.position) };
+  }
+
+  private async currentRevision(stream: string): Promise<number | 'no_stream'> {
+    const { rows } = await this.pool
+      .query<{ revision: string }>('SELECT revision FROM event_streams WHERE stream_id = $1', [stream])
+      .catch((error) => mapPgError(error, 'eventStore'));
+    return rows.length ? Number(rows[0].revision) : 'no_stream';
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromRevision ?? 0;
+    const to = options.toRevision ?? Number.MAX_SAFE_INTEGER;
+    if (to < from) return [];
+    const { rows } = await this.pool
+      .query<EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision`,
+        [stream, from, to],
+      )
+      .catch((error) => mapPgError(error, 'eventStore'));
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool
+      .query<EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE position > $1 AND position < ${VISIBLE_LIMIT} ORDER BY position LIMIT $2`,
+        [options.fromPosition ?? '-1', options.maxCount],
+      )
+      .catch((error) => mapPgError(error, 'eventStore'));
+    return rows.map(toRecorded);
+  }
+
+  async headPosition(): Promise<string | null> {
+    const { rows } = await this.pool
+      .query<{ position: string | null }>(`SELECT max(position) AS position FROM events WHERE position < ${VISIBLE_LIMIT}`)
+      .catch((error) => mapPgError(error, 'eventStore'));
+    return rows[0].position === null ? null : String(rows[0].position);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1').catch((error) => mapPgError(error, 'eventStore'));
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): AllSubscription {
+    void this.ensureListening();
+    return new PostgresAllSubscription(this, this.appended, () => this.latestNotified, options);
+  }
+
+  /** One LISTEN connection per store wakes every subscription; it reconnects on its own. */
+  private ensureListening(): Promise<void> {
+    if (this.listening || this.closed) return this.listening ?? Promise.resolve();
+    this.listening = (async () => {
+      let delay = 100;
+      while (!this.closed) {
+        const client = new Client({ connectionString: this.connectionString });
+        try {
+          await client.connect();
+          client.on('notification', (message) => {
+            const position = BigInt(message.payload ?? '0');
+            if (position > this.latestNotified) this.latestNotified = position;
+            this.appended.emit('appended');
+          });
+          await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+          this.listener = client;
+          delay = 100;
+          // Wake subscriptions: anything appended while we were not listening is read now.
+          this.appended.emit('appended');
+          await new Promise<void>((resolve) => {
+            client.once('error', () => resolve());
+            client.once('end', () => resolve());
+          });
+        } catch {
+          // reconnect below
+        }
+        this.listener = null;
+        await client.end().catch(() => undefined);
+        if (this.closed) break;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    })();
+    return this.listening;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.appended.emit('appended');
+    await this.listener?.end().catch(() => undefined);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Reads $all page by page from its position. When it has caught up it waits for a NOTIFY from an
+ * append (or a fallback poll). A notified position it cannot see yet (an older transaction is still
+ * in flight) is retried quickly until it becomes visible.
+ */
+class PostgresAllSubscription implements AllSubscription {
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private readonly onAppended = () => this.wake?.();
+
+  constructor(
+    private readonly store: PostgresEventStore,
+    private readonly appended: EventEmitter,
+    private readonly latestNotified: () => bigint,
+    private readonly options: SubscribeToAllOptions,
+  ) {
+    appended.on('appended', this.onAppended);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent[]> {
+    let position = this.options.fromPosition ?? '-1';
+    const batchSize = this.options.maxBatchSize ?? 500;
+    let errorDelay = 50;
+    let pendingDelay = 2;
+    try {
+      while (!this.closed) {
+        let batch: RecordedEvent[];
+        try {
+          batch = await this.store.readAll({ fromPosition: position, maxCount: batchSize });
+          errorDelay = 50;
+        } catch (error) {
+          if (!(error instanceof StoreUnavailableError) && !isConnectionError(error)) throw error;
+          await this.waitFor(errorDelay);
+          errorDelay = Math.min(errorDelay * 2, 2000);
+          continue;
+        }
+        if (this.closed) return;
+        if (batch.length > 0) {
+          position = batch[batch.length - 1].position;
+          pendingDelay = 2;
+          yield batch;
+          continue;
+        }
+        if (this.latestNotified() > BigInt(position)) {
+          await this.waitFor(pendingDelay);
+          pendingDelay = Math.min(pendingDelay * 2, 100);
+        } else {
+          await this.waitFor(1000);
+        }
+      }
+    } finally {
+      this.appended.off('appended', this.onAppended);
+    }
+  }
+
+  private waitFor(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+  }
+}

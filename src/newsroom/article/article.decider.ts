@@ -1,0 +1,619 @@
+import type { CommandMetadata } from '../actor';
+import { DomainError } from '../domain-error';
+import { findQuoteParagraph, normaliseWhitespace, slugify } from '../text';
+
+export const articleStream = (id: string): string => `article-${id}`;
+
+// ───────────────────────────────────────────────────────────── shared shapes ──
+
+export type ArticleStatus = 'draft' | 'in_review' | 'approved' | 'published' | 'retracted';
+export type QuoteStatus = 'unattributed' | 'attributed' | 'withdrawn';
+export type AttributionMethod =
+  | 'interview'
+  | 'press_briefing'
+  | 'statement'
+  | 'wire'
+  | 'document'
+  | 'social'
+  | 'other';
+export type Verdict = 'verified' | 'false' | 'misleading' | 'unverifiable';
+
+/** The source as it stood when the quote was attributed. */
+export interface SourceSnapshot {
+  id: string;
+  name: string;
+  title: string | null;
+  organization: string | null;
+}
+
+export interface Evidence {
+  url?: string;
+  note: string;
+}
+
+// ──────────────────────────────────────────────────────────────────── events ──
+
+export type ArticleDrafted = {
+  type: 'ArticleDrafted';
+  data: { articleId: string; headline: string; body: string; byline: string | null; desk: string | null };
+};
+export type HeadlineChanged = { type: 'HeadlineChanged'; data: { headline: string; reason?: string } };
+/** `returnedToDraft` is set when the revision sent an in_review/approved article back to draft. */
+export type BodyRevised = {
+  type: 'BodyRevised';
+  data: { body: string; reason?: string; returnedToDraft: boolean };
+};
+export type QuoteAdded = {
+  type: 'QuoteAdded';
+  data: { quoteId: string; text: string; speaker: string; paragraph: number };
+};
+export type SourceAttributed = {
+  type: 'SourceAttributed';
+  data: { quoteId: string; source: SourceSnapshot; attribution: string | null; method: AttributionMethod };
+};
+export type QuoteWithdrawn = { type: 'QuoteWithdrawn'; data: { quoteId: string; reason: string } };
+export type TopicTagged = { type: 'TopicTagged'; data: { slug: string; label: string } };
+export type TopicUntagged = { type: 'TopicUntagged'; data: { slug: string } };
+export type ClaimRecorded = {
+  type: 'ClaimRecorded';
+  data: { claimId: string; text: string; quoteId: string | null };
+};
+export type ClaimVerdictRecorded = {
+  type: 'ClaimVerdictRecorded';
+  data: { claimId: string; verdict: Verdict; evidence: Evidence[]; note: string | null };
+};
+export type ArticleSubmitted = { type: 'ArticleSubmitted'; data: { submittedBy: string } };
+export type ArticleApproved = { type: 'ArticleApproved'; data: { approvedBy: string } };
+export type ArticlePublished = { type: 'ArticlePublished'; data: Record<string, never> };
+export type ArticleRetracted = { type: 'ArticleRetracted'; data: { reason: string } };
+export type CorrectionIssued = { type: 'CorrectionIssued'; data: { text: string } };
+
+export type ArticleEvent =
+  | ArticleDrafted
+  | HeadlineChanged
+  | BodyRevised
+  | QuoteAdded
+  | SourceAttributed
+  | QuoteWithdrawn
+  | TopicTagged
+  | TopicUntagged
+  | ClaimRecorded
+  | ClaimVerdictRecorded
+  | ArticleSubmitted
+  | ArticleApproved
+  | ArticlePublished
+  | ArticleRetracted
+  | CorrectionIssued;
+
+export type ArticleEventType = ArticleEvent['type'];
+
+// A record so that the compiler complains when an event type is added to the union but not here.
+const EVENT_TYPES: Record<ArticleEventType, true> = {
+  ArticleDrafted: true,
+  HeadlineChanged: true,
+  BodyRevised: true,
+  QuoteAdded: true,
+  SourceAttributed: true,
+  QuoteWithdrawn: true,
+  TopicTagged: true,
+  TopicUntagged: true,
+  ClaimRecorded: true,
+  ClaimVerdictRecorded: true,
+  ArticleSubmitted: true,
+  ArticleApproved: true,
+  ArticlePublished: true,
+  ArticleRetracted: true,
+  CorrectionIssued: true,
+};
+
+export const ARTICLE_EVENT_TYPES: readonly ArticleEventType[] = Object.freeze(
+  Object.keys(EVENT_TYPES) as ArticleEventType[],
+);
+
+// ────────────────────────────────────────────────────────────────── commands ──
+
+export type DraftArticle = {
+  type: 'DraftArticle';
+  data: { articleId: string; headline: string; body: string; byline?: string | null; desk?: string | null };
+  metadata: CommandMetadata;
+};
+export type ChangeHeadline = {
+  type: 'ChangeHeadline';
+  data: { headline: string; reason?: string };
+  metadata: CommandMetadata;
+};
+export type ReviseBody = { type: 'ReviseBody'; data: { body: string; reason?: string }; metadata: CommandMetadata };
+export type AddQuote = {
+  type: 'AddQuote';
+  data: { quoteId: string; text: string; speaker: string };
+  metadata: CommandMetadata;
+};
+/** `source` is loaded by the handler; null when no such source is registered. */
+export type AttributeQuote = {
+  type: 'AttributeQuote';
+  data: { quoteId: string; source: SourceSnapshot | null; attribution?: string | null; method: AttributionMethod };
+  metadata: CommandMetadata;
+};
+export type WithdrawQuote = {
+  type: 'WithdrawQuote';
+  data: { quoteId: string; reason: string };
+  metadata: CommandMetadata;
+};
+export type TagTopic = { type: 'TagTopic'; data: { label: string }; metadata: CommandMetadata };
+export type UntagTopic = { type: 'UntagTopic'; data: { slug: string }; metadata: CommandMetadata };
+export type RecordClaim = {
+  type: 'RecordClaim';
+  data: { claimId: string; text: string; quoteId?: string | null };
+  metadata: CommandMetadata;
+};
+export type RecordVerdict = {
+  type: 'RecordVerdict';
+  data: { claimId: string; verdict: Verdict; evidence: Evidence[]; note?: string | null };
+  metadata: CommandMetadata;
+};
+export type SubmitArticle = { type: 'SubmitArticle'; data: Record<string, never>; metadata: CommandMetadata };
+export type ApproveArticle = { type: 'ApproveArticle'; data: Record<string, never>; metadata: CommandMetadata };
+export type PublishArticle = { type: 'PublishArticle'; data: Record<string, never>; metadata: CommandMetadata };
+export type RetractArticle = { type: 'RetractArticle'; data: { reason: string }; metadata: CommandMetadata };
+export type IssueCorrection = { type: 'IssueCorrection'; data: { text: string }; metadata: CommandMetadata };
+
+export type ArticleCommand =
+  | DraftArticle
+  | ChangeHeadline
+  | ReviseBody
+  | AddQuote
+  | AttributeQuote
+  | WithdrawQuote
+  | TagTopic
+  | UntagTopic
+  | RecordClaim
+  | RecordVerdict
+  | SubmitArticle
+  | ApproveArticle
+  | PublishArticle
+  | RetractArticle
+  | IssueCorrection;
+
+// ───────────────────────────────────────────────────────────────────── state ──
+
+export interface QuoteState {
+  id: string;
+  text: string;
+  speaker: string;
+  paragraph: number;
+  status: QuoteStatus;
+  inBody: boolean;
+  source: SourceSnapshot | null;
+  attribution: string | null;
+  method: AttributionMethod | null;
+  withdrawnReason: string | null;
+}
+
+export interface VerdictEntry {
+  verdict: Verdict;
+  evidence: Evidence[];
+  note: string | null;
+}
+
+export interface ClaimState {
+  id: string;
+  text: string;
+  quoteId: string | null;
+  /** Oldest first; the last entry is the current verdict. */
+  verdicts: VerdictEntry[];
+}
+
+export interface Topic {
+  slug: string;
+  label: string;
+}
+
+export type NoArticle = { status: 'none' };
+
+// Plain objects and arrays only, so the state serialises to JSON for time travel and diffs. Topics are an
+// array rather than a record because integer-like keys ("2024") would not keep insertion order.
+export type Article = {
+  status: ArticleStatus;
+  id: string;
+  headline: string;
+  byline: string | null;
+  desk: string | null;
+  body: string;
+  quotes: Record<string, QuoteState>;
+  quoteOrder: string[];
+  topics: Topic[];
+  claims: Record<string, ClaimState>;
+  claimOrder: string[];
+  corrections: { text: string }[];
+  submittedBy: string | null;
+  publishedOnce: boolean;
+  retractionReason: string | null;
+};
+
+export type ArticleState = NoArticle | Article;
+
+export const initialState = (): ArticleState => ({ status: 'none' });
+
+// ──────────────────────────────────────────────────────────────────── evolve ──
+
+// evolve never throws: decide never writes an event that refers to something missing, and time travel
+// must still be able to fold a stream if one ever did.
+export function evolve(state: ArticleState, event: ArticleEvent): ArticleState {
+  if (event.type === 'ArticleDrafted') {
+    if (state.status !== 'none') return state;
+    const { articleId, headline, body, byline, desk } = event.data;
+    return {
+      status: 'draft',
+      id: articleId,
+      headline,
+      byline,
+      desk,
+      body,
+      quotes: {},
+      quoteOrder: [],
+      topics: [],
+      claims: {},
+      claimOrder: [],
+      corrections: [],
+      submittedBy: null,
+      publishedOnce: false,
+      retractionReason: null,
+    };
+  }
+  if (state.status === 'none') return state;
+
+  switch (event.type) {
+    case 'HeadlineChanged':
+      return { ...state, headline: event.data.headline };
+    case 'BodyRevised': {
+      const { body, returnedToDraft } = event.data;
+      const quotes: Record<string, QuoteState> = {};
+      for (const [id, quote] of Object.entries(state.quotes)) {
+        if (quote.status === 'withdrawn') {
+          quotes[id] = quote;
+          continue;
+        }
+        const paragraph = findQuoteParagraph(body, quote.text);
+        quotes[id] = { ...quote, inBody: paragraph !== null, paragraph: paragraph ?? quote.paragraph };
+      }
+      return returnedToDraft
+        ? { ...state, body, quotes, status: 'draft', submittedBy: null }
+        : { ...state, body, quotes };
+    }
+    case 'QuoteAdded': {
+      const { quoteId, text, speaker, paragraph } = event.data;
+      if (state.quotes[quoteId]) return state;
+      const quote: QuoteState = {
+        id: quoteId,
+        text,
+        speaker,
+        paragraph,
+        status: 'unattributed',
+        inBody: true,
+        source: null,
+        attribution: null,
+        method: null,
+        withdrawnReason: null,
+      };
+      return { ...state, quotes: { ...state.quotes, [quoteId]: quote }, quoteOrder: [...state.quoteOrder, quoteId] };
+    }
+    case 'SourceAttributed': {
+      const { quoteId, source, attribution, method } = event.data;
+      return updateQuote(state, quoteId, (q) => ({ ...q, status: 'attributed', source, attribution, method }));
+    }
+    case 'QuoteWithdrawn':
+      return updateQuote(state, event.data.quoteId, (q) => ({
+        ...q,
+        status: 'withdrawn',
+        withdrawnReason: event.data.reason,
+      }));
+    case 'TopicTagged': {
+      const { slug, label } = event.data;
+      if (state.topics.some((t) => t.slug === slug)) return state;
+      return { ...state, topics: [...state.topics, { slug, label }] };
+    }
+    case 'TopicUntagged':
+      return { ...state, topics: state.topics.filter((t) => t.slug !== event.data.slug) };
+    case 'ClaimRecorded': {
+      const { claimId, text, quoteId } = event.data;
+      if (state.claims[claimId]) return state;
+      return {
+        ...state,
+        claims: { ...state.claims, [claimId]: { id: claimId, text, quoteId, verdicts: [] } },
+        claimOrder: [...state.claimOrder, claimId],
+      };
+    }
+    case 'ClaimVerdictRecorded': {
+      const { claimId, verdict, evidence, note } = event.data;
+      const claim = state.claims[claimId];
+      if (!claim) return state;
+      const updated: ClaimState = { ...claim, verdicts: [...claim.verdicts, { verdict, evidence, note }] };
+      return { ...state, claims: { ...state.claims, [claimId]: updated } };
+    }
+    case 'ArticleSubmitted':
+      return { ...state, status: 'in_review', submittedBy: event.data.submittedBy };
+    case 'ArticleApproved':
+      return { ...state, status: 'approved' };
+    case 'ArticlePublished':
+      return { ...state, status: 'published', publishedOnce: true };
+    case 'ArticleRetracted':
+      return { ...state, status: 'retracted', retractionReason: event.data.reason };
+    case 'CorrectionIssued':
+      return { ...state, corrections: [...state.corrections, { text: event.data.text }] };
+    default:
+      return unreachable(event);
+  }
+}
+
+function updateQuote(state: Article, quoteId: string, update: (q: QuoteState) => QuoteState): Article {
+  const quote = state.quotes[quoteId];
+  if (!quote) return state;
+  return { ...state, quotes: { ...state.quotes, [quoteId]: update(quote) } };
+}
+
+// ──────────────────────────────────────────────────────────────────── decide ──
+
+export function decide(command: ArticleCommand, state: ArticleState): ArticleEvent[] {
+  if (command.type === 'DraftArticle') return draftArticle(command, state);
+
+  if (state.status === 'none') {
+    throw new DomainError('article-not-found', 404, 'Article not found');
+  }
+  if (state.status === 'retracted') {
+    throw new DomainError('article-retracted', 409, `Article ${state.id} has been retracted and can no longer change`);
+  }
+
+  switch (command.type) {
+    case 'ChangeHeadline':
+      return changeHeadline(command, state);
+    case 'ReviseBody':
+      return reviseBody(command, state);
+    case 'AddQuote':
+      return addQuote(command, state);
+    case 'AttributeQuote':
+      return attributeQuote(command, state);
+    case 'WithdrawQuote':
+      return withdrawQuote(command, state);
+    case 'TagTopic':
+      return tagTopic(command, state);
+    case 'UntagTopic':
+      return untagTopic(command, state);
+    case 'RecordClaim':
+      return recordClaim(command, state);
+    case 'RecordVerdict':
+      return recordVerdict(command, state);
+    case 'SubmitArticle':
+      return submitArticle(command, state);
+    case 'ApproveArticle':
+      return approveArticle(command, state);
+    case 'PublishArticle':
+      return publishArticle(command, state);
+    case 'RetractArticle':
+      return retractArticle(command, state);
+    case 'IssueCorrection':
+      return issueCorrection(command, state);
+    default:
+      return unreachable(command);
+  }
+}
+
+function draftArticle({ data }: DraftArticle, state: ArticleState): ArticleEvent[] {
+  if (state.status !== 'none') {
+    throw new DomainError('article-exists', 409, `Article ${data.articleId} already exists`);
+  }
+  return [
+    {
+      type: 'ArticleDrafted',
+      data: {
+        articleId: data.articleId,
+        headline: data.headline,
+        body: data.body,
+        byline: data.byline ?? null,
+        desk: data.desk ?? null,
+      },
+    },
+  ];
+}
+
+function changeHeadline({ data }: ChangeHeadline, state: Article): ArticleEvent[] {
+  if (data.headline === state.headline) return [];
+  const reason = requireReasonOncePublished(state, data.reason, 'headline');
+  return [{ type: 'HeadlineChanged', data: { headline: data.headline, ...withReason(reason) } }];
+}
+
+function reviseBody({ data }: ReviseBody, state: Article): ArticleEvent[] {
+  if (data.body === state.body) return [];
+  const reason = requireReasonOncePublished(state, data.reason, 'body');
+  const returnedToDraft = state.status === 'in_review' || state.status === 'approved';
+  return [{ type: 'BodyRevised', data: { body: data.body, ...withReason(reason), returnedToDraft } }];
+}
+
+function addQuote({ data }: AddQuote, state: Article): ArticleEvent[] {
+  if (state.quotes[data.quoteId]) {
+    throw new DomainError('quote-exists', 409, `Quote ${data.quoteId} already exists`);
+  }
+  const paragraph = findQuoteParagraph(state.body, data.text);
+  if (paragraph === null) {
+    throw new DomainError('quote-not-in-body', 422, 'The quote does not appear verbatim in the current body');
+  }
+  return [{ type: 'QuoteAdded', data: { quoteId: data.quoteId, text: data.text, speaker: data.speaker, paragraph } }];
+}
+
+function attributeQuote({ data }: AttributeQuote, state: Article): ArticleEvent[] {
+  const quote = requireQuote(state, data.quoteId);
+  if (quote.status === 'withdrawn') {
+    throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has been withdrawn`);
+  }
+  if (data.source === null) {
+    throw new DomainError('unknown-source', 422, 'No such source is registered');
+  }
+  const attribution = data.attribution ?? null;
+  if (
+    quote.status === 'attributed' &&
+    quote.source?.id === data.source.id &&
+    quote.attribution === attribution &&
+    quote.method === data.method
+  ) {
+    return [];
+  }
+  return [
+    { type: 'SourceAttributed', data: { quoteId: quote.id, source: data.source, attribution, method: data.method } },
+  ];
+}
+
+function withdrawQuote({ data }: WithdrawQuote, state: Article): ArticleEvent[] {
+  const quote = requireQuote(state, data.quoteId);
+  if (quote.status === 'withdrawn') {
+    throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has already been withdrawn`);
+  }
+  return [{ type: 'QuoteWithdrawn', data: { quoteId: quote.id, reason: data.reason } }];
+}
+
+function tagTopic({ data }: TagTopic, state: Article): ArticleEvent[] {
+  const slug = slugify(data.label);
+  if (slug === '') {
+    throw new DomainError('invalid-topic', 422, 'A topic needs at least one letter or digit');
+  }
+  if (state.topics.some((t) => t.slug === slug)) return [];
+  return [{ type: 'TopicTagged', data: { slug, label: normaliseWhitespace(data.label) } }];
+}
+
+function untagTopic({ data }: UntagTopic, state: Article): ArticleEvent[] {
+  if (!state.topics.some((t) => t.slug === data.slug)) {
+    throw new DomainError('topic-not-tagged', 404, `The article is not tagged with topic "${data.slug}"`);
+  }
+  return [{ type: 'TopicUntagged', data: { slug: data.slug } }];
+}
+
+function recordClaim({ data }: RecordClaim, state: Article): ArticleEvent[] {
+  if (state.claims[data.claimId]) {
+    throw new DomainError('claim-exists', 409, `Claim ${data.claimId} already exists`);
+  }
+  const quoteId = data.quoteId ?? null;
+  if (quoteId !== null && !state.quotes[quoteId]) {
+    throw new DomainError('unknown-quote', 422, `The article has no quote ${quoteId}`);
+  }
+  return [{ type: 'ClaimRecorded', data: { claimId: data.claimId, text: data.text, quoteId } }];
+}
+
+function recordVerdict({ data }: RecordVerdict, state: Article): ArticleEvent[] {
+  if (!state.claims[data.claimId]) {
+    throw new DomainError('claim-not-found', 404, `Claim ${data.claimId} not found`);
+  }
+  if (data.evidence.length === 0 && data.verdict !== 'unverifiable') {
+    throw new DomainError('evidence-required', 422, `A "${data.verdict}" verdict needs at least one piece of evidence`);
+  }
+  return [
+    {
+      type: 'ClaimVerdictRecorded',
+      data: { claimId: data.claimId, verdict: data.verdict, evidence: data.evidence, note: data.note ?? null },
+    },
+  ];
+}
+
+function submitArticle({ metadata }: SubmitArticle, state: Article): ArticleEvent[] {
+  requireTransition(state, 'draft', 'in_review');
+  return [{ type: 'ArticleSubmitted', data: { submittedBy: metadata.actor.id } }];
+}
+
+function approveArticle({ metadata }: ApproveArticle, state: Article): ArticleEvent[] {
+  requireTransition(state, 'in_review', 'approved');
+  if (metadata.actor.id === state.submittedBy) {
+    throw new DomainError('four-eyes', 403, 'An article cannot be approved by the person who submitted it');
+  }
+  return [{ type: 'ArticleApproved', data: { approvedBy: metadata.actor.id } }];
+}
+
+export type PublishBlocker =
+  | { kind: 'quote-unattributed'; quoteId: string; message: string }
+  | { kind: 'quote-not-in-body'; quoteId: string; message: string }
+  | { kind: 'claim-unverified'; claimId: string; message: string };
+
+/** Why the article could not be published now; empty when nothing blocks it. */
+export function publishBlockers(state: Article): PublishBlocker[] {
+  const blockers: PublishBlocker[] = [];
+  for (const quoteId of state.quoteOrder) {
+    const quote = state.quotes[quoteId];
+    if (!quote || quote.status === 'withdrawn') continue;
+    if (quote.status === 'unattributed') {
+      blockers.push({ kind: 'quote-unattributed', quoteId, message: `Quote ${quoteId} is not attributed to a source` });
+    }
+    if (!quote.inBody) {
+      blockers.push({ kind: 'quote-not-in-body', quoteId, message: `Quote ${quoteId} no longer appears in the body` });
+    }
+  }
+  for (const claimId of state.claimOrder) {
+    const claim = state.claims[claimId];
+    if (claim && claim.verdicts.length === 0) {
+      blockers.push({ kind: 'claim-unverified', claimId, message: `Claim ${claimId} has no verdict` });
+    }
+  }
+  return blockers;
+}
+
+function publishArticle(_command: PublishArticle, state: Article): ArticleEvent[] {
+  requireTransition(state, 'approved', 'published');
+  const blockers = publishBlockers(state);
+  if (blockers.length > 0) {
+    throw new DomainError(
+      'publish-blocked',
+      409,
+      `The article cannot be published: ${blockers.map((b) => b.message).join('; ')}`,
+      { blockers },
+    );
+  }
+  return [{ type: 'ArticlePublished', data: {} }];
+}
+
+function retractArticle({ data }: RetractArticle, state: Article): ArticleEvent[] {
+  requireTransition(state, 'published', 'retracted');
+  return [{ type: 'ArticleRetracted', data: { reason: data.reason } }];
+}
+
+function issueCorrection({ data }: IssueCorrection, state: Article): ArticleEvent[] {
+  if (state.status !== 'published') {
+    throw new DomainError(
+      'invalid-transition',
+      409,
+      `A correction can only be issued on a published article; this one is ${state.status}`,
+      { from: state.status },
+    );
+  }
+  return [{ type: 'CorrectionIssued', data: { text: data.text } }];
+}
+
+// ─────────────────────────────────────────────────────────────────── helpers ──
+
+function requireQuote(state: Article, quoteId: string): QuoteState {
+  const quote = state.quotes[quoteId];
+  if (!quote) throw new DomainError('quote-not-found', 404, `Quote ${quoteId} not found`);
+  return quote;
+}
+
+function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatus): void {
+  if (state.status !== from) {
+    throw new DomainError(
+      'invalid-transition',
+      409,
+      `Cannot move the article from ${state.status} to ${to}; only a ${from} article can become ${to}`,
+      { from: state.status, to },
+    );
+  }
+}
+
+function requireReasonOncePublished(state: Article, reason: string | undefined, what: string): string | undefined {
+  const given = reason !== undefined && reason.trim() !== '' ? reason : undefined;
+  if (state.status === 'published' && given === undefined) {
+    throw new DomainError('reason-required', 422, `Changing the ${what} of a published article needs a reason`);
+  }
+  return given;
+}
+
+const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
+
+function unreachable(value: never): never {
+  throw new Error(`Unhandled article message: ${JSON.stringify(value)}`);
+}
+
+export const decider = { decide, evolve, initialState };
+export const articleDecider = decider;

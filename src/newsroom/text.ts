@@ -1,0 +1,52 @@
+// \p{White_Space} covers NBSP, the thin/hair spaces, NEL and the line/paragraph separators; U+FEFF is
+// not White_Space in Unicode but turns up in pasted copy as an invisible space.
+const WHITESPACE_RUN = /[\p{White_Space}\uFEFF]+/gu;
+const PARAGRAPH_BREAK = /\n\s*\n/;
+const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/u;
+
+/** NFC-normalises, collapses every run of whitespace into one ASCII space and trims. Punctuation is kept as is. */
+export function normaliseWhitespace(s: string): string {
+  return s.normalize('NFC').replace(WHITESPACE_RUN, ' ').trim();
+}
+
+/** Paragraphs are separated by blank lines; each is trimmed and empty ones are dropped. */
+export function splitParagraphs(body: string): string[] {
+  return body
+    .split(PARAGRAPH_BREAK)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
+
+/**
+ * The index of the paragraph in which `quoteText` appears (both whitespace-normalised), or null.
+ * A quote spanning paragraphs is found in the paragraphs joined by a single space and reported at the
+ * paragraph where it starts.
+ */
+export function findQuoteParagraph(body: string, quoteText: string): number | null {
+  const quote = normaliseWhitespace(quoteText);
+  if (quote === '') return null;
+  const paragraphs = splitParagraphs(body).map(normaliseWhitespace);
+
+  const within = paragraphs.findIndex((p) => p.includes(quote));
+  if (within !== -1) return within;
+
+  const at = paragraphs.join(' ').indexOf(quote);
+  if (at === -1) return null;
+  let end = 0;
+  for (let i = 0; i < paragraphs.length; i++) {
+    end += paragraphs[i].length;
+    if (at < end) return i;
+    end += 1; // the joining space
+  }
+  return null;
+}
+
+/** Lowercase words joined by `-`; anything that is not a Unicode letter or digit separates words. */
+export function slugify(label: string): string {
+  return label
+    .normalize('NFC')
+    .toLowerCase()
+    .split(NOT_LETTER_OR_DIGIT)
+    .filter((w) => w.length > 0)
+    .join('-');
+}
