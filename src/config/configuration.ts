@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The configuration table of API.md, read once from the environment. */
+export interface CopydeskConfig {
+  port: number;
+  dataDir: string;
+  /** Unset: the embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Unset: events go to the Postgres event log. */
+  eventStoreConnectionString: string | undefined;
+  /** Unset: generated once into `dataDir`. */
+  jwtSecret: string | undefined;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig {
+  const port = Number(env.PORT ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a TCP port, got ${env.PORT}`);
+  const esdb = nonEmpty(env.EVENTSTORE_CONNECTION_STRING);
+  if (esdb && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb):\/\//.test(esdb))
+    throw new ConfigError('EVENTSTORE_CONNECTION_STRING must look like esdb://host:2113?tls=false');
+  return {
+    port,
+    dataDir: resolve(nonEmpty(env.DATA_DIR) ?? './data'),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    eventStoreConnectionString: esdb,
+    jwtSecret: nonEmpty(env.AUTH_JWT_SECRET),
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+  };
+}
+
+/**
+ * The HS256 secret: `AUTH_JWT_SECRET`, else a random one generated once into `DATA_DIR/jwt-secret`
+ * (mode 0600) so that `copydesk token` and the server agree without configuration.
+ */
+export function resolveJwtSecret(config: Pick<CopydeskConfig, 'jwtSecret' | 'dataDir'>): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  const file = join(config.dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    // Another process created it first: use theirs.
+    return readFileSync(file, 'utf8').trim();
+  }
+}

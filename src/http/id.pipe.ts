@@ -1,0 +1,14 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
+import { UUID_PATTERN } from '../newsroom/ids';
+import { ProblemException } from './problem';
+
+/** Path ids are UUIDs, lower-cased; anything else names nothing that can exist: 404. */
+@Injectable()
+export class IdPipe implements PipeTransform<string, string> {
+  constructor(private readonly kind: 'article' | 'source' | 'quote' | 'claim') {}
+
+  transform(value: string): string {
+    if (!UUID_PATTERN.test(value)) throw ProblemException.of(404, `${this.kind}-not-found`, `No ${this.kind} ${value}.`);
+    return value.toLowerCase();
+  }
+}

@@ -1,0 +1,25 @@
+import { Actor } from './actor';
+
+/** Everything about a command that is not its payload; filled on the server, never from the body. */
+export interface CommandContext {
+  actor: Actor;
+  /** Unique per command; derived from the Idempotency-Key when one is sent. */
+  commandId: string;
+  correlationId: string;
+  causationId: string;
+  /** ISO-8601; the only clock a command sees. */
+  now: string;
+  /** From `If-Match`: the revision the client last saw. */
+  ifMatch?: number;
+}
+
+/** What every write answers. */
+export interface WriteResult {
+  id: string;
+  revision: number;
+  position: string;
+  /** False when the command changed nothing (no event appended). */
+  changed: boolean;
+  /** Ids the command created, e.g. `{ quoteId }`. */
+  created?: Record<string, string>;
+}

@@ -1,0 +1,55 @@
+import { Pool } from 'pg';
+import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
+
+interface Migration {
+  id: string;
+  sql: string;
+}
+
+/** Tables every deployment has, whichever store holds the events. Append only: never edit a shipped one. */
+const MIGRATIONS: Migration[] = [
+  {
+    id: '001-idempotency-keys',
+    sql: `CREATE TABLE IF NOT EXISTS idempotency_keys (
+            actor_id     text NOT NULL,
+            key          text NOT NULL,
+            request_hash text NOT NULL,
+            status       int  NOT NULL,
+            response     jsonb NOT NULL,
+            created_at   timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (actor_id, key)
+          )`,
+  },
+];
+
+const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];
+
+/**
+ * Applies what is missing, once, under an advisory lock so that several processes starting
+ * together do not race. The event-log tables exist only when Postgres holds the events.
+ */
+export async function migrate(pool: Pool, options: { eventLog: boolean }): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['copydesk:migrations']);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.id));
+    const wanted = [...(options.eventLog ? EVENT_LOG_MIGRATIONS.map((m) => ({ ...m, id: `event-log/${m.id}` })) : []), ...MIGRATIONS];
+    for (const migration of wanted) {
+      if (applied.has(migration.id)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['copydesk:migrations']).catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,64 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/app/create-app';
+import { Runtime, startRuntime } from '../../src/app/runtime';
+import { signToken } from '../../src/auth/jwt';
+import { readConfig } from '../../src/config/configuration';
+import { Role } from '../../src/newsroom/actor';
+import { createTestDatabase, TestDatabase } from './database';
+
+export const TEST_SECRET = 'copydesk-test-secret-which-is-long-enough';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  runtime: Runtime;
+  db: TestDatabase;
+  http: () => ReturnType<typeof request>;
+  token(roles: Role[], id?: string, name?: string): string;
+  /** Stops the app, keeps the database (for restart specs). */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Reuse a database (restart specs); else a fresh one. */
+  db?: TestDatabase;
+  /** Events in EventStoreDB at this connection string instead of the Postgres log. */
+  eventStoreConnectionString?: string;
+}
+
+/** The real application on a fresh Postgres database: real pool, real event store, real HTTP stack. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const config = readConfig({
+    DATABASE_URL: db.url,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-test-')),
+    AUTH_JWT_SECRET: TEST_SECRET,
+    PORT: '0',
+    ...(options.eventStoreConnectionString ? { EVENTSTORE_CONNECTION_STRING: options.eventStoreConnectionString } : {}),
+  });
+  const runtime = await startRuntime(config);
+  const app = await createApp(runtime, { logLevel: 'silent' });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+    await runtime.close();
+  };
+  return {
+    app,
+    runtime,
+    db,
+    http: () => request(app.getHttpServer()),
+    token: (roles, id = `user-${roles.join('-')}`, name = `Test ${roles.join(' ')}`) => signToken(TEST_SECRET, { id, name, roles }),
+    stop,
+    close: async () => {
+      await stop();
+      if (!options.db) await db.drop();
+    },
+  };
+}
