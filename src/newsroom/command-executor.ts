@@ -12,7 +12,7 @@ export interface Decider<C, E extends DomainEvent, S> {
 }
 
 /** How often a command without If-Match is re-decided on fresh state after losing a race. */
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
 
 /** Folds a stream's events into the decider's state. */
 export function fold<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, events: RecordedEvent[]): S {
@@ -77,6 +77,8 @@ export class CommandExecutor {
         if (context.ifMatch !== undefined) throw preconditionFailed(error.actual === 'no_stream' ? -1 : error.actual);
         if (attempt >= MAX_ATTEMPTS)
           throw new DomainError('concurrency-conflict', 409, `Too many concurrent changes to ${stream}; retry.`);
+        // Jitter, so that writers who lost the same race do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 3 * attempt));
       }
     }
   }
