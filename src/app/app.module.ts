@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
@@ -23,7 +24,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot()],
-      controllers: [HealthController, ArticlesController, ArticleReadController, SourcesController],
+      controllers: [HealthController, AuditVerifyController, ArticlesController, ArticleReadController, SourcesController],
       providers: [
         { provide: EVENT_STORE, useValue: runtime.eventStore },
         { provide: PG_POOL, useValue: runtime.pool },

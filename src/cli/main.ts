@@ -4,6 +4,7 @@ import { startRuntime } from '../app/runtime';
 import { ROLES, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
+import { verifyAllStreams, verifyStream } from '../audit/audit-verification';
 import { importArticle } from './import.command';
 
 const USAGE = `Usage: copydesk <command>
@@ -14,6 +15,8 @@ const USAGE = `Usage: copydesk <command>
   projections status                            one line a projection: name, position, lag, status
   projections rebuild [NAME…]                   rebuild from the first event (progress on stderr)
   import FILE --headline TEXT [--byline TEXT]   draft an article from a plain-text file; prints its id
+  audit verify [--stream STREAM]                recompute the hash chains of every stream (or one);
+                                                exits 1 naming the first event that does not match
 
 Configuration comes from the environment: PORT, DATA_DIR, DATABASE_URL, EVENTSTORE_CONNECTION_STRING,
 AUTH_JWT_SECRET (see README.md).`;
@@ -67,6 +70,27 @@ async function importCommand(args: string[]): Promise<void> {
   }
 }
 
+async function audit(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { stream: { type: 'string' } } });
+  if (positionals[0] !== 'verify' || positionals.length !== 1) throw new UsageError('audit takes verify [--stream STREAM]');
+  const runtime = await startRuntime(readConfig());
+  try {
+    const results = values.stream
+      ? [await verifyStream(runtime.eventStore, values.stream)]
+      : (await verifyAllStreams(runtime.eventStore)).broken;
+    const broken = results.filter((r) => !r.valid);
+    for (const r of broken) {
+      const b = r.firstBreak!;
+      process.stdout.write(`${r.streamId}: first mismatch at revision ${b.revision} (position ${b.position}, ${b.type}, event ${b.eventId}): ${b.problem}\n`);
+    }
+    if (values.stream && broken.length === 0) process.stdout.write(`${values.stream}: ${results[0].events} events, chain intact, head ${results[0].headHash}\n`);
+    if (!values.stream && broken.length === 0) process.stdout.write('every stream\'s chain is intact\n');
+    if (broken.length > 0) process.exitCode = 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
 async function projections(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -92,6 +116,8 @@ export async function main(argv: string[]): Promise<void> {
       return importCommand(args);
     case 'projections':
       return projections(args);
+    case 'audit':
+      return audit(args);
     case undefined:
     case 'help':
     case '--help':

@@ -5,21 +5,11 @@ import { Pool } from 'pg';
 import { Observable, from, of, switchMap } from 'rxjs';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { mapPgError } from '../event-store/postgres-errors';
+import { canonicalJson } from '../newsroom/canonical-json';
 import { ProblemException } from './problem';
 import { idempotencyKey } from './write-context';
 
 export const PG_POOL = Symbol('PG_POOL');
-
-/** Key order does not change a body's meaning, so it does not change its hash either. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value ?? null);
-}
 
 /**
  * `Idempotency-Key` on writes: the first 2xx answer is stored (in Postgres, so it survives a
@@ -39,7 +29,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (key === undefined) return next.handle();
     const actorId = request.actor.id;
     const route = request.routeOptions?.url ?? request.url;
-    const hash = createHash('sha256').update(`${request.method} ${request.url}\n${canonical(request.body)}`).digest('hex');
+    const hash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body)}`).digest('hex');
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return from(this.find(actorId, key)).pipe(
       switchMap((stored) => {

@@ -3,6 +3,7 @@ import { EVENT_STORE, EventStore, RecordedEvent, WrongExpectedVersionError } fro
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, SCHEMA_VERSION, toDomainEvent } from './event-codec';
+import { GENESIS_HASH, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
 
 export interface Decider<C, E extends DomainEvent, S> {
@@ -53,24 +54,22 @@ export class CommandExecutor {
         return { id: aggregateId, revision, position: current.position, changed: false };
       }
       try {
-        const result = await this.store.appendToStream(
-          stream,
-          decided.map((event, index) => ({
-            id: uuidV5(`${context.commandId}:${stream}:${index}`),
-            type: event.type,
-            data: event.data,
-            metadata: {
-              actor: context.actor,
-              commandId: context.commandId,
-              correlationId: context.correlationId,
-              causationId: context.causationId,
-              occurredAt: context.now,
-              ...(options.reason !== undefined ? { reason: options.reason } : {}),
-              schemaVersion: SCHEMA_VERSION,
-            },
-          })),
-          { expectedRevision: current ? current.revision : 'no_stream' },
-        );
+        let previousHash = typeof current?.metadata.hash === 'string' ? current.metadata.hash : GENESIS_HASH;
+        const newEvents = decided.map((event, index) => {
+          const metadata: Record<string, unknown> = {
+            actor: context.actor,
+            commandId: context.commandId,
+            correlationId: context.correlationId,
+            causationId: context.causationId,
+            occurredAt: context.now,
+            ...(options.reason !== undefined ? { reason: options.reason } : {}),
+            schemaVersion: SCHEMA_VERSION,
+            previousHash,
+          };
+          metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
+          return { id: uuidV5(`${context.commandId}:${stream}:${index}`), type: event.type, data: event.data, metadata };
+        });
+        const result = await this.store.appendToStream(stream, newEvents, { expectedRevision: current ? current.revision : 'no_stream' });
         return { id: aggregateId, revision: result.nextExpectedRevision, position: result.position, changed: true, created: options.created };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
