@@ -2,6 +2,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
 import { AppModule } from './app.module';
 import { Runtime } from './runtime';
 
@@ -33,6 +34,15 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  await app.register(helmet, {
+    // The Swagger UI at /docs needs its inline styles and init script; nothing else is served as HTML.
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+    },
+  });
+  // Closed unless CORS_ORIGINS names the origins of editors' tools.
+  if (runtime.config.corsOrigins.length > 0)
+    app.enableCors({ origin: runtime.config.corsOrigins, exposedHeaders: ['ETag', 'X-Read-Position', 'Idempotent-Replayed', 'Location', 'Retry-After'] });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -13,12 +13,23 @@ export interface CopydeskConfig {
   /** Unset: generated once into `dataDir`. */
   jwtSecret: string | undefined;
   logLevel: string;
+  /** Writes one actor may make per minute (429 beyond). */
+  writesPerMinute: number;
+  /** Origins allowed by CORS; empty: no cross-origin access. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {}
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function positiveInteger(name: string, value: string | undefined, fallback: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+  return n;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig {
@@ -34,6 +45,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     eventStoreConnectionString: esdb,
     jwtSecret: nonEmpty(env.AUTH_JWT_SECRET),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    writesPerMinute: positiveInteger('RATE_LIMIT_WRITES_PER_MINUTE', env.RATE_LIMIT_WRITES_PER_MINUTE, 1200),
+    corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 }
 

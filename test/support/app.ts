@@ -28,6 +28,8 @@ export interface TestAppOptions {
   db?: TestDatabase;
   /** Events in EventStoreDB at this connection string instead of the Postgres log. */
   eventStoreConnectionString?: string;
+  /** More environment, e.g. RATE_LIMIT_WRITES_PER_MINUTE. */
+  env?: Record<string, string>;
 }
 
 /** The real application on a fresh Postgres database: real pool, real event store, real HTTP stack. */
@@ -39,6 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',
     ...(options.eventStoreConnectionString ? { EVENTSTORE_CONNECTION_STRING: options.eventStoreConnectionString } : {}),
+    ...options.env,
   });
   const runtime = await startRuntime(config);
   const app = await createApp(runtime, { logLevel: 'silent' });
