@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, EventStore, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
-import { DomainEvent, SCHEMA_VERSION, toDomainEvent } from './event-codec';
+import { DomainEvent, schemaVersionOf, toDomainEvent } from './event-codec';
 import { GENESIS_HASH, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
 
@@ -63,7 +63,7 @@ export class CommandExecutor {
             causationId: context.causationId,
             occurredAt: context.now,
             ...(options.reason !== undefined ? { reason: options.reason } : {}),
-            schemaVersion: SCHEMA_VERSION,
+            schemaVersion: schemaVersionOf(event.type),
             previousHash,
           };
           metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });

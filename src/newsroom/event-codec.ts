@@ -1,17 +1,46 @@
 import { RecordedEvent } from '../event-store/event-store';
-
-/** The current schema version of every event Copydesk writes. */
-export const SCHEMA_VERSION = 1;
+import { slugify } from './text';
 
 export interface DomainEvent {
   type: string;
   data: Record<string, unknown>;
 }
 
+type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+
 /**
- * A stored event as the domain knows it. Every read path (command handlers, projections, time
- * travel) goes through here, so upcasting older schema versions happens in one place.
+ * Every event type's history of shapes. `upcasters[n]` turns version n into n + 1; the current
+ * version is one past the last upcaster. A type without an entry is at version 1.
+ *
+ * TopicTagged v1 carried only the label and left the slug to readers; v2 pins the slug in the
+ * event, so a later change of the slug rule can never re-key a tag that was already made.
+ */
+const SCHEMAS: Record<string, { upcasters: Upcaster[] }> = {
+  TopicTagged: {
+    upcasters: [
+      /* v0 unused */ (data) => data,
+      /* v1 → v2 */ (data) => ({ slug: slugify(String(data.label ?? '')), label: data.label }),
+    ],
+  },
+};
+
+/** The schema version written with new events of this type. */
+export function schemaVersionOf(type: string): number {
+  const schema = SCHEMAS[type];
+  return schema ? schema.upcasters.length : 1;
+}
+
+/**
+ * A stored event as the domain knows it now. Every read path (command handlers, projections, time
+ * travel) goes through here, so older schema versions are upcast in one place. Events written
+ * before versioning (no `schemaVersion`) count as version 1.
  */
 export function toDomainEvent<E extends DomainEvent>(recorded: Pick<RecordedEvent, 'type' | 'data' | 'metadata'>): E {
-  return { type: recorded.type, data: recorded.data } as E;
+  const schema = SCHEMAS[recorded.type];
+  let data = recorded.data;
+  if (schema) {
+    const stored = Number(recorded.metadata.schemaVersion ?? 1);
+    for (let version = Math.max(1, stored); version < schema.upcasters.length; version++) data = schema.upcasters[version](data);
+  }
+  return { type: recorded.type, data } as E;
 }
