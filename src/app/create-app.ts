@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import { MAX_BODY_DEPTH, jsonDepth } from '../http/body-depth';
+import { ProblemException } from '../http/problem';
 import { AppModule } from './app.module';
 import { Runtime } from './runtime';
 
@@ -34,6 +36,14 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Before guards, interceptors and class-transformer walk the body recursively.
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (jsonDepth(request.body) > MAX_BODY_DEPTH)
+      await reply
+        .status(400)
+        .type('application/problem+json')
+        .send(ProblemException.validation([{ field: '(body)', message: `the body must not nest deeper than ${MAX_BODY_DEPTH} levels` }]).problem);
+  });
   await app.register(helmet, {
     // The Swagger UI at /docs needs its inline styles and init script; nothing else is served as HTML.
     contentSecurityPolicy: {
