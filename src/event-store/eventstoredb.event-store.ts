@@ -203,6 +203,8 @@ export class EventStoreDbEventStore implements EventStore {
    * EventStoreDB reads $all forwards INCLUSIVE of the position (AllReader "TFPos >= pos"), so the
    * event at `fromPosition` itself is skipped here; system events are dropped client-side (the
    * client's readAll takes no filter) and the read goes on until `maxCount` others are found.
+   * A port position P is read as $all position (commit P, prepare P): exact for every event written
+   * through gRPC (commit = prepare), not for events of legacy TCP explicit transactions.
    */
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const maxCount = options.maxCount;

@@ -594,7 +594,7 @@ export function createStreamsService(store: EsdbMemoryStore, serviceOptions: Ser
     const maxCount = BigInt(options.getCount() || '0');
     let result;
     if (backwards) {
-      // ReadStreamBackwards from END (the last event) or from a revision, inclusive.
+      // Enumerator.ReadStreamBackwards: from END (the last event) or from a revision, inclusive.
       const from = so.hasRevision() ? BigInt(so.getRevision()) : so.hasStart() ? 0n : 'end';
       result = store.readStreamBackwards(stream, from, maxCount);
     } else {

@@ -128,6 +128,7 @@ export class EsdbMemoryStore {
   readonly log: StoredEvent[] = [];
   private readonly streams = new Map<string, StreamState>();
   private nextLogPosition = 0n;
+  private epochNumber = -1;
   private readonly listeners = new Set<() => void>();
 
   /** Called after every write; subscriptions pull from `log` themselves. */
@@ -146,17 +147,12 @@ export class EsdbMemoryStore {
    * src/EventStore.Core/Services/SystemStreams.cs `EpochInformationStream`). So every (re)start
    * puts a system event into $all, which `excludeSystemEvents()` must filter out.
    */
-  writeEpoch(epochNumber: number): void {
+  writeEpoch(): void {
+    this.epochNumber += 1;
     this.nextLogPosition += 128n; // the epoch (system) record itself, not an event
-    const data = Buffer.from(JSON.stringify({ epochNumber, epochId: randomUUID(), leaderInstanceId: randomUUID() }));
+    const data = Buffer.from(JSON.stringify({ epochNumber: this.epochNumber, epochId: randomUUID(), leaderInstanceId: randomUUID() }));
     this.write('$epoch-information', [{ eventId: randomUUID(), type: '$epoch-information', isJson: true, data, metadata: Buffer.alloc(0) }], undefined);
     this.notify();
-  }
-
-  get epochCount(): number {
-    return this.readStreamForwards('$epoch-information', 0n, 1n << 62n).kind === 'success'
-      ? (this.streams.get('$epoch-information')?.events.length ?? 0)
-      : 0;
   }
 
   private stream(name: string): StreamState | undefined {
@@ -175,13 +171,9 @@ export class EsdbMemoryStore {
     const meta = this.stream(metastreamOf(name));
     const last = meta?.events[meta.events.length - 1];
     if (!last) return undefined;
-    try {
-      const parsed = JSON.parse(last.data.toString('utf8')) as { $tb?: number | string };
-      if (parsed.$tb === undefined || parsed.$tb === null) return undefined;
-      return BigInt(parsed.$tb);
-    } catch {
-      return undefined;
-    }
+    // Read the number from the raw JSON: `$tb` may be long.MaxValue, beyond a double's precision.
+    const match = /"\$tb"\s*:\s*(-?\d+)/.exec(last.data.toString('utf8'));
+    return match ? BigInt(match[1]) : undefined;
   }
 
   /** Soft-deleted = metadata `$tb` is `EventNumber.DeletedStream` (IndexWriter.IsSoftDeleted). */
@@ -368,7 +360,7 @@ export class EsdbMemoryStore {
     if (this.lastEventNumber(name) < 0n && this.lastEventNumber(metastreamOf(name)) < 0n) {
       return { kind: 'wrong_expected_version', currentRevision: -1n };
     }
-    const data = Buffer.from(JSON.stringify({ $tb: Number.MAX_SAFE_INTEGER }).replace(String(Number.MAX_SAFE_INTEGER), DELETED_STREAM.toString()));
+    const data = Buffer.from(`{"$tb":${DELETED_STREAM}}`);
     const [written] = this.write(
       metastreamOf(name),
       [{ eventId: randomUUID(), type: '$metadata', isJson: true, data, metadata: Buffer.alloc(0) }],
