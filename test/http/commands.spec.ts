@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Role } from '../../src/newsroom/actor';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
+import { EVENT_STORES, startEventStore, StoreFixture } from '../support/event-stores';
 
 const BODY = [
   'The council voted on Tuesday to close the old bridge.',
@@ -10,8 +11,9 @@ const BODY = [
 ].join('\n\n');
 const QUOTE = 'we will rebuild it — stronger than before…';
 
-describe('HTTP commands', () => {
+describe.each(EVENT_STORES)('HTTP commands, events in %s', (kind) => {
   let t: TestApp;
+  let store: StoreFixture;
   const auth = (roles: Role[], id?: string) => ({ authorization: `Bearer ${t.token(roles, id)}` });
   const reporter = () => auth(['reporter'], 'reporter-1');
   const editor = () => auth(['editor'], 'editor-1');
@@ -33,10 +35,12 @@ describe('HTTP commands', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp();
+    store = await startEventStore(kind);
+    t = await startTestApp({ eventStoreConnectionString: store.eventStoreConnectionString });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
+    await store?.stop();
   });
 
   describe('the whole editorial flow', () => {
@@ -71,9 +75,10 @@ describe('HTTP commands', () => {
       expect((await t.http().post(`/articles/${id}/approval`).set(editor())).status).toBe(200);
       const published = await t.http().post(`/articles/${id}/publication`).set(editor());
       expect(published.status).toBe(200);
-      expect((await t.http().post(`/articles/${id}/corrections`).set(editor()).send({ text: 'An earlier version misnamed the bridge.' })).status).toBe(201);
+      const corrected = await t.http().post(`/articles/${id}/corrections`).set(editor()).send({ text: 'An earlier version misnamed the bridge.' });
+      expect(corrected.status).toBe(201);
 
-      const article = await t.http().get(`/articles/${id}`).set(reporter());
+      const article = await t.http().get(`/articles/${id}`).set(reporter()).set('x-wait-for-position', corrected.body.position);
       expect(article.status).toBe(200);
       expect(article.headers.etag).toBe(`"${article.body.revision}"`);
       expect(article.body).toMatchObject({
@@ -305,7 +310,7 @@ describe('HTTP commands', () => {
 
       const revised = await t.http().put(`/articles/${id}/body`).set(reporter()).send({ body: `${BODY}\n\nA new paragraph.` });
       expect(revised.status).toBe(200);
-      const article = await t.http().get(`/articles/${id}`).set(reporter());
+      const article = await t.http().get(`/articles/${id}`).set(reporter()).set('x-wait-for-position', revised.body.position);
       expect(article.body.status).toBe('draft');
 
       const correction = await t.http().post(`/articles/${id}/corrections`).set(editor()).send({ text: 'Too early' });
@@ -348,8 +353,8 @@ describe('HTTP commands', () => {
       const { quoteId } = (await t.http().post(`/articles/${id}/quotes`).set(reporter()).send({ text: QUOTE, speaker: 'J' })).body;
       const other = await registerSource('Jane Roe');
       await t.http().post(`/articles/${id}/quotes/${quoteId}/attribution`).set(reporter()).send({ sourceId, method: 'interview' });
-      await t.http().post(`/articles/${id}/quotes/${quoteId}/attribution`).set(reporter()).send({ sourceId: other, method: 'statement' });
-      const article = await t.http().get(`/articles/${id}`).set(reporter());
+      const last = await t.http().post(`/articles/${id}/quotes/${quoteId}/attribution`).set(reporter()).send({ sourceId: other, method: 'statement' });
+      const article = await t.http().get(`/articles/${id}`).set(reporter()).set('x-wait-for-position', last.body.position);
       expect(article.body.quotes[0]).toMatchObject({ source: { id: other, name: 'Jane Roe' }, method: 'statement' });
     });
   });
@@ -357,7 +362,8 @@ describe('HTTP commands', () => {
   describe('optimistic concurrency', () => {
     it('412 when If-Match names an old revision, with the current one in detail; nothing appended', async () => {
       const id = await draft();
-      const etag = (await t.http().get(`/articles/${id}`).set(reporter())).headers.etag;
+      const [drafted] = await events(id);
+      const etag = (await t.http().get(`/articles/${id}`).set(reporter()).set('x-wait-for-position', drafted.position)).headers.etag;
       expect(etag).toBe('"0"');
       expect((await t.http().put(`/articles/${id}/headline`).set(reporter()).set('if-match', etag).send({ headline: 'One' })).status).toBe(200);
       const stale = await t.http().put(`/articles/${id}/headline`).set(reporter()).set('if-match', etag).send({ headline: 'Two' });
@@ -413,15 +419,16 @@ describe('HTTP commands', () => {
   });
 });
 
-describe('HTTP commands across a restart', () => {
+describe.each(EVENT_STORES)('HTTP commands across a restart, events in %s', (kind) => {
   it('replays an idempotent answer after the server restarts', async () => {
-    const first = await startTestApp();
+    const store = await startEventStore(kind);
+    const first = await startTestApp({ eventStoreConnectionString: store.eventStoreConnectionString });
     const reporter = { authorization: `Bearer ${first.token(['reporter'], 'r-1')}` };
     const body = { headline: 'Survives', body: 'Restarts are routine.' };
     const answer = await first.http().post('/articles').set(reporter).set('idempotency-key', 'restart-1').send(body);
     expect(answer.status).toBe(201);
     await first.stop();
-    const second = await startTestApp({ db: first.db });
+    const second = await startTestApp({ db: first.db, eventStoreConnectionString: store.eventStoreConnectionString });
     try {
       const replay = await second.http().post('/articles').set(reporter).set('idempotency-key', 'restart-1').send(body);
       expect(replay.status).toBe(201);
@@ -431,6 +438,7 @@ describe('HTTP commands across a restart', () => {
     } finally {
       await second.close();
       await first.db.drop();
+      await store.stop();
     }
   });
 });
