@@ -1,0 +1,101 @@
+import jwt from 'jsonwebtoken';
+import { randomUUID } from 'node:crypto';
+import { Role } from '../../src/newsroom/actor';
+import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
+
+type Access = 'public' | 'any' | Role[];
+
+const A = randomUUID();
+const Q = randomUUID();
+const C = randomUUID();
+const S = randomUUID();
+const W: Role[] = ['reporter', 'editor'];
+
+/** Written from API.md's tables (and the routes the issues add), not from the implementation. */
+const ROUTES: [string, string, Access][] = [
+  ['post', '/articles', W],
+  ['put', `/articles/${A}/headline`, W],
+  ['put', `/articles/${A}/body`, W],
+  ['post', `/articles/${A}/quotes`, W],
+  ['post', `/articles/${A}/quotes/${Q}/attribution`, W],
+  ['post', `/articles/${A}/quotes/${Q}/withdrawal`, W],
+  ['post', `/articles/${A}/topics`, W],
+  ['delete', `/articles/${A}/topics/energy`, W],
+  ['post', `/articles/${A}/claims`, ['reporter', 'editor', 'fact_checker']],
+  ['post', `/articles/${A}/claims/${C}/verdict`, ['fact_checker']],
+  ['post', `/articles/${A}/submission`, W],
+  ['post', `/articles/${A}/approval`, ['editor']],
+  ['post', `/articles/${A}/publication`, ['editor']],
+  ['post', `/articles/${A}/retraction`, ['editor']],
+  ['post', `/articles/${A}/corrections`, ['editor']],
+  ['post', '/sources', ['reporter', 'editor', 'fact_checker']],
+  ['put', `/sources/${S}`, ['reporter', 'editor', 'fact_checker']],
+  ['get', '/articles', 'any'],
+  ['get', `/articles/${A}`, 'any'],
+  ['get', `/articles/${A}/claims`, 'any'],
+  ['get', '/claims', 'any'],
+  ['get', `/articles/${A}/history`, 'any'],
+  ['get', `/articles/${A}/revisions/0`, 'any'],
+  ['get', `/articles/${A}/diff?from=0&to=0`, 'any'],
+  ['get', `/articles/${A}/audit/verify`, 'any'],
+  ['get', '/audit', 'any'],
+  ['get', '/sources', 'any'],
+  ['get', `/sources/${S}`, 'any'],
+  ['get', `/sources/${S}/quotes`, 'any'],
+  ['get', '/topics', 'any'],
+  ['get', '/admin/projections', ['admin']],
+  ['post', '/admin/projections/articles/rebuild', ['admin']],
+  ['get', '/health', 'public'],
+  ['get', '/docs', 'public'],
+];
+
+const ROLES: Role[] = ['reporter', 'editor', 'fact_checker', 'admin'];
+const claims = (roles: Role[]) => ({ sub: `matrix-${roles.join('-')}`, name: 'Matrix', roles });
+
+/** Each caller, and the Authorization header it sends. */
+const CALLERS: [string, () => string | undefined, Role | null][] = [
+  ['no token', () => undefined, null],
+  ['expired', () => `Bearer ${jwt.sign({ ...claims(ROLES), exp: Math.floor(Date.now() / 1000) - 10 }, TEST_SECRET, { algorithm: 'HS256' })}`, null],
+  ['another secret', () => `Bearer ${jwt.sign(claims(ROLES), 'not-the-secret', { algorithm: 'HS256' })}`, null],
+  ['alg none', () => `Bearer ${jwt.sign(claims(ROLES), '', { algorithm: 'none' } as jwt.SignOptions)}`, null],
+  ['HS512', () => `Bearer ${jwt.sign(claims(ROLES), TEST_SECRET, { algorithm: 'HS512' })}`, null],
+  ['basic auth', () => 'Basic YWRtaW46YWRtaW4=', null],
+  ...ROLES.map((role): [string, () => string, Role] => [role, () => `Bearer ${jwt.sign(claims([role]), TEST_SECRET, { algorithm: 'HS256' })}`, role]),
+];
+
+function expected(access: Access, caller: Role | null, tokenSent: boolean): 'ok' | 401 | 403 {
+  if (access === 'public') return 'ok';
+  if (caller === null) return 401;
+  if (access === 'any' || access.includes(caller)) return 'ok';
+  return tokenSent ? 403 : 401;
+}
+
+describe('authorization matrix', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it(`answers every route (${ROUTES.length}) for every caller (${CALLERS.length}) as API.md says, never with a stack trace or SQL`, async () => {
+    const rows: string[] = [];
+    for (const [method, path, access] of ROUTES) {
+      for (const [name, header, role] of CALLERS) {
+        const token = header();
+        const request = (t.http() as any)[method](path);
+        const res = await (token ? request.set('authorization', token) : request).send(method === 'get' ? undefined : {});
+        const want = expected(access, role, token !== undefined);
+        const got = res.status === 401 || res.status === 403 ? res.status : 'ok';
+        if (got !== want) rows.push(`${method.toUpperCase()} ${path} as ${name}: expected ${want}, got ${res.status} ${JSON.stringify(res.body)}`);
+        expect(res.status).toBeLessThan(500);
+        if (res.status >= 400) {
+          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+          expect(res.text).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+|SELECT |INSERT |UPDATE |relation "|syntax error/);
+        }
+      }
+    }
+    expect(rows).toEqual([]);
+  });
+});
