@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
 import { EVENT_STORE } from '../event-store/event-store';
@@ -9,12 +10,13 @@ import { HealthController } from '../health/health.controller';
 import { IdempotencyInterceptor, PG_POOL } from '../http/idempotency.interceptor';
 import { ProblemFilter } from '../http/problem.filter';
 import { BodyValidationPipe } from '../http/validation';
+import { WriteThrottlerGuard } from '../http/write-throttler.guard';
 import { ArticleCommandHandler } from '../newsroom/article/article-command.handler';
-import { ArticleReadController, GetArticleFromLogHandler } from '../newsroom/article/article-read.controller';
 import { ArticlesController } from '../newsroom/article/articles.controller';
 import { CommandExecutor } from '../newsroom/command-executor';
 import { SourceCommandHandler } from '../newsroom/source/source-command.handler';
 import { SourcesController } from '../newsroom/source/sources.controller';
+import { READ_SIDE_CONTROLLERS, readSideProviders } from '../read-store/read-side.module';
 import { Runtime } from './runtime';
 
 /** The whole application, wired to the components a {@link Runtime} started. */
@@ -23,20 +25,21 @@ export class AppModule {
   static forRuntime(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot()],
-      controllers: [HealthController, AuditVerifyController, ArticlesController, ArticleReadController, SourcesController],
+      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: runtime.config.writesPerMinute }] })],
+      controllers: [HealthController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
       providers: [
         { provide: EVENT_STORE, useValue: runtime.eventStore },
         { provide: PG_POOL, useValue: runtime.pool },
         { provide: JWT_SECRET, useValue: runtime.jwtSecret },
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: WriteThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         CommandExecutor,
         ArticleCommandHandler,
         SourceCommandHandler,
-        GetArticleFromLogHandler,
+        ...readSideProviders(runtime),
       ],
     };
   }

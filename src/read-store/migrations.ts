@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
+import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
 
 interface Migration {
   id: string;
@@ -20,6 +21,7 @@ const MIGRATIONS: Migration[] = [
             PRIMARY KEY (actor_id, key)
           )`,
   },
+  { id: '002-projection-status', sql: PROJECTION_STATUS_SCHEMA },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];

@@ -1,0 +1,125 @@
+import type { QueryResult, QueryResultRow } from 'pg';
+import type { ArticleEvent } from '../src/newsroom/article/article.decider';
+import type { SourceEvent } from '../src/newsroom/source/source.decider';
+
+/** Every event type a projection can handle, with its data shape. */
+export type NewsroomEvent = ArticleEvent | SourceEvent;
+export type NewsroomEventType = NewsroomEvent['type'];
+export type EventData<T extends NewsroomEventType> = Extract<NewsroomEvent, { type: T }>['data'];
+
+/** Metadata as the command side writes it on every event (see API.md). */
+export interface EventMetadata {
+  actor?: { id?: string; name?: string; roles?: string[] };
+  commandId?: string;
+  correlationId?: string;
+  causationId?: string;
+  occurredAt?: string;
+  reason?: string;
+  schemaVersion?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * An event as a projection sees it: type and data already through `toDomainEvent` (upcast), plus
+ * where it sits in the log.
+ */
+export interface ProjectedEvent<D = Record<string, unknown>> {
+  id: string;
+  streamId: string;
+  revision: number;
+  /** Global ($all) position, decimal string. */
+  position: string;
+  type: string;
+  data: D;
+  metadata: EventMetadata;
+  created: Date;
+}
+
+/**
+ * Runs one statement inside the batch's transaction. Table names are written as placeholders,
+ * `{articles}`, which the runner qualifies with the schema being written (the live build or a
+ * rebuild beside it). Values only ever go in as pg parameters.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Sql = <R extends QueryResultRow = any>(text: string, params?: unknown[]) => Promise<QueryResult<R>>;
+
+export type ProjectionHandler<D = Record<string, unknown>> = (event: ProjectedEvent<D>, sql: Sql) => Promise<void>;
+
+export type ProjectionHandlers = { [T in NewsroomEventType]?: ProjectionHandler<EventData<T>> };
+
+/**
+ * A read model: data plus functions. `tables` are the DDL statements (CREATE TABLE / CREATE INDEX)
+ * with placeholder table names; raising `version` means "rebuild me from the first event".
+ */
+export interface Projection {
+  readonly name: string;
+  readonly version: number;
+  readonly tables: readonly string[];
+  readonly handlers: ProjectionHandlers;
+}
+
+const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;
+const CREATED_TABLE = /CREATE\s+TABLE\s+\{([a-z_][a-z0-9_]*)\}/gi;
+
+/** The placeholder names a projection's DDL creates. */
+export function tableNames(projection: Pick<Projection, 'tables'>): string[] {
+  const names: string[] = [];
+  for (const ddl of projection.tables) for (const match of ddl.matchAll(CREATED_TABLE)) names.push(match[1]);
+  return names;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Replaces `{table}` placeholders with `"schema"."table"`. An unknown placeholder is a programming
+ * error and throws, so a typo cannot silently hit another table.
+ */
+export function qualify(text: string, schema: string, tables: readonly string[]): string {
+  return text.replace(PLACEHOLDER, (whole, name: string) => {
+    if (!tables.includes(name)) throw new Error(`unknown table placeholder ${whole}`);
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  });
+}
+
+/** An `Sql` bound to one schema on one client (the batch's transaction). */
+export function boundSql(
+  client: { query: (text: string, params?: unknown[]) => Promise<QueryResult> },
+  schema: string,
+  tables: readonly string[],
+): Sql {
+  const cache = new Map<string, string>();
+  return ((text: string, params?: unknown[]) => {
+    let qualified = cache.get(text);
+    if (qualified === undefined) {
+      qualified = qualify(text, schema, tables);
+      cache.set(text, qualified);
+    }
+    return client.query(qualified, params);
+  }) as Sql;
+}
+
+// ───────────────────────────────────────────────────── helpers for handlers ──
+
+/** The aggregate id in `article-<uuid>` / `source-<uuid>`. */
+export function streamEntityId(event: Pick<ProjectedEvent, 'streamId'>): string {
+  const dash = event.streamId.indexOf('-');
+  return dash === -1 ? event.streamId : event.streamId.slice(dash + 1);
+}
+
+export function actorOf(event: Pick<ProjectedEvent, 'metadata'>): { id: string; name: string } {
+  const actor = event.metadata.actor ?? {};
+  return { id: String(actor.id ?? ''), name: String(actor.name ?? '') };
+}
+
+/** As `foldArticle` reads it: the command's time, else when the store recorded the event. */
+export function occurredAt(event: Pick<ProjectedEvent, 'metadata' | 'created'>): string {
+  return typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.created.toISOString();
+}
+
+/** The same instant as a timestamp for range filters; the store's time when occurredAt does not parse. */
+export function occurredAtTimestamp(event: Pick<ProjectedEvent, 'metadata' | 'created'>): Date {
+  const parsed = new Date(occurredAt(event));
+  return Number.isNaN(parsed.getTime()) ? event.created : parsed;
+}

@@ -1,0 +1,304 @@
+import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { Client, Pool } from 'pg';
+import { Projection } from '../../projections/projection';
+import { EventStore, comparePositions } from '../event-store/event-store';
+import { countEvents } from './event-count';
+import {
+  LOCK_NAMESPACE,
+  PROJECTIONS_CHANNEL,
+  ProjectionFailure,
+  StatusRow,
+  dropRetiredSchemas,
+  ensureInitialised,
+  loadStatuses,
+  lockKey,
+} from './projection-status';
+import { ProjectionWorker, RunnerLogger, WorkerSettings } from './projection-worker';
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  /** The read-model database (also the event log's, when Postgres holds the events). */
+  pool: Pool;
+  /** For the runner's own dedicated connection (advisory locks and LISTEN). */
+  databaseUrl: string;
+  projections: readonly Projection[];
+  /** Largest live batch (one transaction). Default 500. */
+  batchSize?: number;
+  /** Events per rebuild transaction. Default 500. */
+  rebuildBatchSize?: number;
+  /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
+  standbyPollMs?: number;
+  /** First retry delay after a failure, doubled up to `retryMaxMs`. Defaults 500 ms and 30 s. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long a swapped-out schema stays for readers that already looked it up. Default 60 s. */
+  retiredSchemaGraceMs?: number;
+  logger?: RunnerLogger;
+  /** `application_name` of the dedicated connection, to tell runners apart in pg_stat_activity. */
+  applicationName?: string;
+  onBatchCommitted?: WorkerSettings['onBatchCommitted'];
+}
+
+export type ProjectionState = 'running' | 'rebuilding' | 'failed' | 'stopped';
+
+/** What `GET /admin/projections` and `copydesk projections status` show for a projection. */
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  /** The live tables' checkpoint; null before the first event. */
+  position: string | null;
+  /** Events in the log after the checkpoint. */
+  lag: number;
+  status: ProjectionState;
+  error: ProjectionFailure | null;
+  rebuild: { done: number; total: number | null; startedAt: string | null; requestedAt: string | null } | null;
+}
+
+/** Position answered when nothing has been projected yet. */
+export const NO_POSITION = '0';
+
+/**
+ * Runs every projection of this process that it can get the advisory lock for, on one dedicated
+ * connection: exactly one active runner per projection across processes on a database. The others
+ * stand by and try again every `standbyPollMs`; when the holder's connection dies, Postgres releases
+ * its locks and a stand-by takes over from the stored checkpoint.
+ */
+export class ProjectionRunner {
+  readonly projections: readonly Projection[];
+  private readonly workers = new Map<string, ProjectionWorker>();
+  private readonly progress = new EventEmitter();
+  private readonly logger: RunnerLogger;
+  private readonly standbyPollMs: number;
+  private readonly graceMs: number;
+  private supervising: Promise<void> | null = null;
+  private stopped = false;
+  private wakeSupervisor: () => void = () => undefined;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.projections = options.projections;
+    this.logger = options.logger ?? new Logger('ProjectionRunner');
+    this.standbyPollMs = options.standbyPollMs ?? 1000;
+    this.graceMs = options.retiredSchemaGraceMs ?? 60_000;
+    this.progress.setMaxListeners(0);
+    const settings: WorkerSettings = {
+      batchSize: options.batchSize ?? 500,
+      rebuildBatchSize: options.rebuildBatchSize ?? 500,
+      retryBaseMs: options.retryBaseMs ?? 500,
+      retryMaxMs: options.retryMaxMs ?? 30_000,
+      statusPollMs: Math.max(this.standbyPollMs, 250),
+      logger: this.logger,
+      onBatchCommitted: options.onBatchCommitted,
+    };
+    for (const projection of options.projections) {
+      if (this.workers.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
+      this.workers.set(projection.name, new ProjectionWorker(projection, options.store, options.pool, settings, this.progress));
+    }
+  }
+
+  /** Creates missing status rows and live tables, then starts competing for the projections' locks. */
+  async start(): Promise<void> {
+    if (this.supervising) return;
+    this.stopped = false;
+    await ensureInitialised(this.options.pool, this.projections);
+    this.supervising = this.supervise();
+  }
+
+  /** Stops feeding (in-flight batches finish or roll back) and releases the locks. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSupervisor();
+    await this.supervising;
+    this.supervising = null;
+  }
+
+  /** Names of the projections this process is currently feeding. */
+  activeProjections(): string[] {
+    return [...this.workers.values()].filter((w) => w.active).map((w) => w.name);
+  }
+
+  private async supervise(): Promise<void> {
+    let delay = 100;
+    let lastHousekeeping = 0;
+    while (!this.stopped) {
+      const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.options.applicationName ?? 'copydesk-projection-runner' });
+      let lost = false;
+      const connectionLost = new Promise<void>((resolve) => {
+        client.on('error', () => ((lost = true), resolve()));
+        client.on('end', () => ((lost = true), resolve()));
+      });
+      try {
+        await client.connect();
+        client.on('notification', (message) => this.onNotification(message.payload ?? ''));
+        await client.query(`LISTEN ${PROJECTIONS_CHANNEL}`);
+        delay = 100;
+        while (!this.stopped && !lost) {
+          for (const worker of this.workers.values()) {
+            if (worker.active || this.stopped) continue;
+            const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, lockKey(worker.name)]);
+            if (rows[0].locked) {
+              this.logger.log(`projection ${worker.name}: active in this process`);
+              worker.activate();
+            }
+          }
+          if (Date.now() - lastHousekeeping > Math.min(this.graceMs, 10_000)) {
+            lastHousekeeping = Date.now();
+            await dropRetiredSchemas(this.options.pool, this.graceMs).catch(() => undefined);
+          }
+          await Promise.race([connectionLost, this.pause(this.standbyPollMs)]);
+        }
+      } catch (error) {
+        if (!this.stopped) this.logger.warn(`projection runner connection: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      // Stop applying before the locks go (when the connection ends), never after.
+      await Promise.all([...this.workers.values()].map((w) => w.deactivate()));
+      await client.end().catch(() => undefined);
+      if (this.stopped) break;
+      await this.pause(delay);
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeSupervisor = () => undefined;
+        resolve();
+      }
+      this.wakeSupervisor = done;
+      if (this.stopped) done();
+    });
+  }
+
+  private onNotification(payload: string): void {
+    const [kind, name] = payload.split(':', 2);
+    if (kind === 'progress') this.progress.emit('progress', name);
+    if (kind === 'rebuild') this.workers.get(name)?.poke();
+  }
+
+  // ──────────────────────────────────────────────────────────── read side API ──
+
+  private names(names?: readonly string[]): string[] {
+    return names ? [...names] : this.projections.map((p) => p.name);
+  }
+
+  /** How far the read models are: the lowest checkpoint over the given projections (all by default). */
+  async readPosition(names?: readonly string[]): Promise<string> {
+    return readPosition(this.options.pool, this.names(names));
+  }
+
+  /**
+   * Resolves once every given projection has applied `position` (true), or after `timeoutMs`
+   * (false). Woken by this process's commits and by other processes' NOTIFY, with a poll as backstop.
+   */
+  async waitForPosition(position: string, timeoutMs: number, names?: readonly string[]): Promise<{ reached: boolean; position: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let wake: () => void = () => undefined;
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      this.progress.once('progress', wake);
+      try {
+        const current = await this.readPosition(names);
+        if (comparePositions(current, position) >= 0) return { reached: true, position: current };
+        const left = deadline - Date.now();
+        if (left <= 0) return { reached: false, position: current };
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([woken, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(left, 200))))]);
+        clearTimeout(timer);
+      } finally {
+        this.progress.off('progress', wake);
+      }
+    }
+  }
+
+  /** Asks whichever process runs the projection to rebuild it; answers at once. */
+  async requestRebuild(name: string): Promise<Date> {
+    const requestedAt = await requestRebuild(this.options.pool, name);
+    this.workers.get(name)?.poke();
+    return requestedAt;
+  }
+
+  async status(names?: readonly string[]): Promise<ProjectionStatus[]> {
+    return projectionStatuses(this.options.store, this.options.pool, this.projections.filter((p) => this.names(names).includes(p.name)));
+  }
+}
+
+// ─────────────────────────────────── the same, without a runner (CLI, other processes) ──
+
+export async function readPosition(pool: Pool, names: readonly string[]): Promise<string> {
+  const { rows } = await pool.query<{ position: string }>(
+    `SELECT coalesce(min(coalesce(position, 0)), 0)::text AS position FROM projection_status WHERE name = ANY($1)`,
+    [names],
+  );
+  return rows[0].position;
+}
+
+export class UnknownProjectionError extends Error {
+  constructor(readonly projection: string) {
+    super(`No projection named ${projection}.`);
+    this.name = 'UnknownProjectionError';
+  }
+}
+
+export async function requestRebuild(pool: Pool, name: string): Promise<Date> {
+  const { rows } = await pool.query<{ requested: Date }>(
+    `WITH r AS (UPDATE projection_status SET rebuild_requested_at = clock_timestamp(), updated_at = now() WHERE name = $1 RETURNING rebuild_requested_at)
+     SELECT rebuild_requested_at AS requested, pg_notify($2, $3) FROM r`,
+    [name, PROJECTIONS_CHANNEL, `rebuild:${name}`],
+  );
+  if (rows.length === 0) throw new UnknownProjectionError(name);
+  return rows[0].requested;
+}
+
+/** Names of the projections whose advisory lock some session holds on this database. */
+async function lockedProjections(pool: Pool): Promise<Set<number>> {
+  const { rows } = await pool.query<{ objid: string }>(
+    `SELECT objid::text FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::bigint::oid
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [LOCK_NAMESPACE],
+  );
+  return new Set(rows.map((r) => Number(r.objid)));
+}
+
+export function stateOf(row: StatusRow, projection: Projection, active: boolean): ProjectionState {
+  if (row.error || row.build_error) return 'failed';
+  if (!active) return 'stopped';
+  if (row.build_schema !== null || row.rebuild_requested_at !== null || row.version !== projection.version) return 'rebuilding';
+  return 'running';
+}
+
+export async function projectionStatuses(store: EventStore, pool: Pool, projections: readonly Projection[]): Promise<ProjectionStatus[]> {
+  const [rows, locked, head] = await Promise.all([loadStatuses(pool, projections.map((p) => p.name)), lockedProjections(pool), store.headPosition()]);
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const statuses: ProjectionStatus[] = [];
+  for (const projection of projections) {
+    const row = byName.get(projection.name);
+    if (!row) {
+      statuses.push({ name: projection.name, version: projection.version, position: null, lag: await countEvents(store, pool, null, head), status: 'stopped', error: null, rebuild: null });
+      continue;
+    }
+    const building = row.build_schema !== null || row.rebuild_requested_at !== null;
+    statuses.push({
+      name: row.name,
+      version: row.version,
+      position: row.position,
+      lag: await countEvents(store, pool, row.position, head),
+      status: stateOf(row, projection, locked.has(lockKey(row.name))),
+      error: row.error ?? row.build_error,
+      rebuild: building
+        ? {
+            done: Number(row.build_done),
+            total: row.build_total === null ? null : Number(row.build_total),
+            startedAt: row.build_started_at?.toISOString() ?? null,
+            requestedAt: row.rebuild_requested_at?.toISOString() ?? null,
+          }
+        : null,
+    });
+  }
+  return statuses;
+}
+

@@ -1,0 +1,438 @@
+import { EventEmitter } from 'node:events';
+import { Pool, PoolClient } from 'pg';
+import { ProjectedEvent, Projection, ProjectionHandler, boundSql, quoteIdent, tableNames } from '../../projections/projection';
+import { AllSubscription, EventStore, RecordedEvent, comparePositions } from '../event-store/event-store';
+import { isConnectionError } from '../event-store/postgres-errors';
+import { toDomainEvent } from '../newsroom/event-codec';
+import { countEvents } from './event-count';
+import {
+  PROJECTIONS_CHANNEL,
+  ProjectionFailure,
+  StatusRow,
+  checkout,
+  createBuildSchema,
+  inTransaction,
+  loadStatus,
+} from './projection-status';
+
+export interface RunnerLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface WorkerSettings {
+  batchSize: number;
+  rebuildBatchSize: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  statusPollMs: number;
+  logger: RunnerLogger;
+  /** Called after each committed batch, for observation (tests, metrics). */
+  onBatchCommitted?: (projection: string, phase: 'live' | 'rebuild', events: ProjectedEvent[]) => void;
+}
+
+/** Once the build has reached the head read at its start, at most this many more full batches before the swap. */
+const MAX_EXTRA_BATCHES = 20;
+
+/** Every read path goes through `toDomainEvent`, so upcasting happens in one place. */
+export function toProjectedEvent(recorded: RecordedEvent): ProjectedEvent {
+  const { type, data } = toDomainEvent(recorded);
+  return {
+    id: recorded.id,
+    streamId: recorded.streamId,
+    revision: recorded.revision,
+    position: recorded.position,
+    type,
+    data,
+    metadata: recorded.metadata,
+    created: recorded.created,
+  };
+}
+
+/** A handler threw on this event; the projection is marked failed and the event will be retried. */
+export class ProjectionHandlerError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly event: ProjectedEvent,
+    cause: unknown,
+  ) {
+    super(`projection ${projection} failed on ${event.type} at ${event.position}: ${messageOf(cause)}`, { cause });
+    this.name = 'ProjectionHandlerError';
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function needsRebuild(row: StatusRow, projection: Projection): boolean {
+  return row.version !== projection.version || row.build_schema !== null || row.rebuild_requested_at !== null;
+}
+
+/** One activation of a worker: from taking the projection's lock to losing or releasing it. */
+class Session {
+  stopped = false;
+  liveRestart = false;
+  sub: AllSubscription | null = null;
+  rebuild: Promise<void> | null = null;
+  private readonly sleepers = new Set<() => void>();
+
+  sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  wake(): void {
+    for (const sleeper of [...this.sleepers]) sleeper();
+  }
+
+  /** Ends the current subscription so that the loop re-reads the status row and resubscribes from the checkpoint. */
+  restartLive(): void {
+    this.liveRestart = true;
+    void this.sub?.close();
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.restartLive();
+  }
+}
+
+type Phase = 'live' | 'rebuild';
+interface HandlerFailure {
+  index: number;
+  error: unknown;
+}
+
+/**
+ * Feeds one projection while its runner holds the projection's advisory lock: a catch-up
+ * subscription from the stored checkpoint for the live tables and, when asked (or when the
+ * projection's version changed), a rebuild into fresh tables beside them that is swapped in when
+ * caught up. Every batch and its checkpoint commit in one transaction on one client, and the
+ * checkpoint row is locked first, so an event can never be applied twice.
+ */
+export class ProjectionWorker {
+  private session: Session | null = null;
+  private running: Promise<void> | null = null;
+  private readonly tables: string[];
+
+  constructor(
+    readonly projection: Projection,
+    private readonly store: EventStore,
+    private readonly pool: Pool,
+    private readonly settings: WorkerSettings,
+    private readonly progress: EventEmitter,
+  ) {
+    this.tables = tableNames(projection);
+  }
+
+  get active(): boolean {
+    return this.session !== null;
+  }
+
+  get name(): string {
+    return this.projection.name;
+  }
+
+  activate(): void {
+    if (this.session) return;
+    const session = new Session();
+    this.session = session;
+    this.running = this.run(session);
+  }
+
+  async deactivate(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    session.stop();
+    await this.running;
+    this.session = null;
+    this.running = null;
+  }
+
+  /** Something changed (a rebuild was asked for): look at the status row again. */
+  poke(): void {
+    this.session?.restartLive();
+  }
+
+  private async run(session: Session): Promise<void> {
+    let delay = this.settings.retryBaseMs;
+    while (!session.stopped) {
+      try {
+        session.liveRestart = false;
+        const row = await loadStatus(this.pool, this.name);
+        if (row.version > this.projection.version || (row.build_version ?? 0) > this.projection.version) {
+          // A newer deployment owns this read model; this (older) code must not touch it.
+          this.settings.logger.warn(`projection ${this.name}: stored version ${row.version} is newer than ${this.projection.version}; idle`);
+          await session.sleep(this.settings.statusPollMs * 10);
+          continue;
+        }
+        if (needsRebuild(row, this.projection) && !session.rebuild) {
+          session.rebuild = this.rebuildUntilDone(session).finally(() => {
+            session.rebuild = null;
+            session.restartLive();
+          });
+        }
+        if (row.version === this.projection.version) await this.live(session, row.position);
+        else await session.sleep(this.settings.statusPollMs);
+        delay = this.settings.retryBaseMs;
+      } catch (error) {
+        if (session.stopped) break;
+        this.report(error);
+        await session.sleep(delay);
+        delay = Math.min(delay * 2, this.settings.retryMaxMs);
+      }
+    }
+    await session.rebuild;
+  }
+
+  private async live(session: Session, from: string | null): Promise<void> {
+    const sub = this.store.subscribeToAll({ fromPosition: from ?? undefined, maxBatchSize: this.settings.batchSize });
+    session.sub = sub;
+    try {
+      if (session.liveRestart) return;
+      for await (const batch of sub) {
+        if (session.stopped || session.liveRestart) return;
+        const outcome = await this.applyBatch('live', batch.map(toProjectedEvent), null);
+        if (outcome === 'stale') return;
+      }
+    } finally {
+      session.sub = null;
+      await sub.close();
+    }
+  }
+
+  /**
+   * Applies the events after the phase's checkpoint, and the new checkpoint, in one transaction.
+   * A handler that throws rolls the batch back; the events before it are then committed on their
+   * own, the failure is recorded with the event's position, and the error propagates (retry with
+   * back-off, never skip). Connection errors are not failures of the projection: just retried.
+   */
+  private async applyBatch(phase: Phase, events: ProjectedEvent[], buildSchema: string | null): Promise<'ok' | 'stale'> {
+    const client = await checkout(this.pool);
+    let broken: Error | undefined;
+    let fresh: ProjectedEvent[] = [];
+    let failure: HandlerFailure | null = null;
+    try {
+      await client.query('BEGIN');
+      const row = await loadStatus(client, this.name, true);
+      const schema = phase === 'live' ? row.schema_name : row.build_schema;
+      const stale = phase === 'live' ? row.version !== this.projection.version : row.build_schema === null || row.build_schema !== buildSchema;
+      const from = phase === 'live' ? row.position : row.build_position;
+      fresh = from === null ? events : events.filter((e) => comparePositions(e.position, from) > 0);
+      if (stale || schema === null || fresh.length === 0) {
+        await client.query('ROLLBACK');
+        return stale ? 'stale' : 'ok';
+      }
+      failure = await this.applyEvents(client, schema, fresh);
+      if (failure) {
+        if (isConnectionError(failure.error)) broken = failure.error as Error;
+        await client.query('ROLLBACK');
+      } else {
+        await this.advance(client, phase, fresh);
+        await client.query('COMMIT');
+      }
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.done(broken);
+    }
+    if (failure) {
+      if (isConnectionError(failure.error)) throw failure.error;
+      if (failure.index > 0) await this.applyBatch(phase, fresh.slice(0, failure.index), buildSchema);
+      const event = fresh[failure.index];
+      await this.recordFailure(phase, event, failure.error);
+      throw new ProjectionHandlerError(this.name, event, failure.error);
+    }
+    this.progress.emit('progress', this.name);
+    this.settings.onBatchCommitted?.(this.name, phase, fresh);
+    return 'ok';
+  }
+
+  /** Runs the handlers in order; the first that throws stops the batch. */
+  private async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[]): Promise<HandlerFailure | null> {
+    const sql = boundSql(client, schema, this.tables);
+    for (let i = 0; i < events.length; i++) {
+      const handler = this.projection.handlers[events[i].type as keyof Projection['handlers']] as ProjectionHandler | undefined;
+      if (!handler) continue;
+      try {
+        await handler(events[i], sql);
+      } catch (error) {
+        return { index: i, error };
+      }
+    }
+    return null;
+  }
+
+  private async advance(client: PoolClient, phase: Phase, events: ProjectedEvent[]): Promise<void> {
+    const last = events[events.length - 1].position;
+    if (phase === 'live') {
+      await client.query(
+        `UPDATE projection_status SET position = $2, error = NULL, updated_at = now()
+         WHERE name = $1`,
+        [this.name, last],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `progress:${this.name}`]);
+    } else {
+      await client.query(
+        `UPDATE projection_status SET build_position = $2, build_done = build_done + $3, build_error = NULL, updated_at = now()
+         WHERE name = $1`,
+        [this.name, last, events.length],
+      );
+    }
+  }
+
+  private async recordFailure(phase: Phase, event: ProjectedEvent, error: unknown): Promise<void> {
+    const failure: ProjectionFailure = {
+      phase,
+      position: event.position,
+      eventId: event.id,
+      eventType: event.type,
+      streamId: event.streamId,
+      message: messageOf(error),
+      at: new Date().toISOString(),
+    };
+    const column = phase === 'live' ? 'error' : 'build_error';
+    await this.pool.query(`UPDATE projection_status SET ${column} = $2, updated_at = now() WHERE name = $1`, [this.name, JSON.stringify(failure)]);
+  }
+
+  // ───────────────────────────────────────────────────────────────── rebuild ──
+
+  private async rebuildUntilDone(session: Session): Promise<void> {
+    let delay = this.settings.retryBaseMs;
+    while (!session.stopped) {
+      try {
+        await this.rebuildOnce(session);
+        return;
+      } catch (error) {
+        if (session.stopped) return;
+        this.report(error);
+        await session.sleep(delay);
+        delay = Math.min(delay * 2, this.settings.retryMaxMs);
+      }
+    }
+  }
+
+  /**
+   * Builds the projection from the first event into a new schema while the live tables keep
+   * answering (and, when the version is unchanged, keep being fed), then swaps. A build that a
+   * crashed runner left behind is resumed from its own checkpoint.
+   */
+  private async rebuildOnce(session: Session): Promise<void> {
+    let row = await loadStatus(this.pool, this.name);
+    let schema = row.build_schema;
+    if (schema === null || row.build_version !== this.projection.version) {
+      const head = await this.store.headPosition();
+      const total = await countEvents(this.store, this.pool, null, head);
+      schema = await inTransaction(this.pool, async (client) => {
+        const current = await loadStatus(client, this.name, true);
+        const created = await createBuildSchema(client, this.projection);
+        await client.query(
+          `UPDATE projection_status SET build_schema = $2, build_version = $3, build_position = NULL, build_target = $4, build_done = 0,
+                  build_total = $5, build_started_at = clock_timestamp(), build_error = NULL, rebuild_requested_at = NULL, updated_at = now()
+           WHERE name = $1`,
+          [this.name, created, this.projection.version, head, total],
+        );
+        // A build nobody ever read from (left by an older version): no grace needed.
+        if (current.build_schema !== null) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(current.build_schema)} CASCADE`);
+        return created;
+      });
+      this.settings.logger.log(`projection ${this.name}: rebuilding from the first event into ${schema} (${total} events)`);
+    } else if (row.rebuild_requested_at !== null) {
+      await this.pool.query('UPDATE projection_status SET rebuild_requested_at = NULL WHERE name = $1 AND build_schema = $2', [this.name, schema]);
+    }
+
+    let extra = 0;
+    for (;;) {
+      if (session.stopped) return;
+      row = await loadStatus(this.pool, this.name);
+      if (row.build_schema !== schema) return;
+      const reachedTarget = row.build_target === null || (row.build_position !== null && comparePositions(row.build_position, row.build_target) >= 0);
+      const recorded = await this.store.readAll({ fromPosition: row.build_position ?? undefined, maxCount: this.settings.rebuildBatchSize });
+      if (recorded.length === 0) break;
+      // Past the head read at the start, the last few events are left to the swap's final catch-up.
+      if (reachedTarget && (recorded.length < this.settings.rebuildBatchSize || ++extra > MAX_EXTRA_BATCHES)) break;
+      if ((await this.applyBatch('rebuild', recorded.map(toProjectedEvent), schema)) === 'stale') return;
+    }
+    if (session.stopped) return;
+    await this.swap(schema);
+  }
+
+  /**
+   * In one transaction, with the checkpoint row locked (so no live batch runs meanwhile): apply what
+   * arrived since the build's checkpoint, point the projection at the new schema with the build's
+   * checkpoint, and retire the old schema. A reader sees either the old tables or the new ones.
+   */
+  private async swap(schema: string): Promise<void> {
+    const client = await checkout(this.pool);
+    let broken: Error | undefined;
+    let failure: { event: ProjectedEvent; error: unknown } | null = null;
+    let swapped = false;
+    try {
+      await client.query('BEGIN');
+      const row = await loadStatus(client, this.name, true);
+      if (row.build_schema !== schema) {
+        await client.query('ROLLBACK');
+        return;
+      }
+      let position = row.build_position;
+      for (;;) {
+        const recorded = await this.store.readAll({ fromPosition: position ?? undefined, maxCount: this.settings.rebuildBatchSize });
+        if (recorded.length === 0) break;
+        const events = recorded.map(toProjectedEvent);
+        const failed = await this.applyEvents(client, schema, events);
+        if (failed) {
+          failure = { event: events[failed.index], error: failed.error };
+          break;
+        }
+        position = events[events.length - 1].position;
+      }
+      if (failure) {
+        if (isConnectionError(failure.error)) broken = failure.error as Error;
+        await client.query('ROLLBACK');
+      } else {
+        await client.query(
+          `UPDATE projection_status SET schema_name = build_schema, version = build_version, position = $2,
+                  build_schema = NULL, build_version = NULL, build_position = NULL, build_target = NULL, build_done = 0,
+                  build_total = NULL, build_started_at = NULL, error = NULL, build_error = NULL, rebuilt_at = clock_timestamp(), updated_at = now()
+           WHERE name = $1`,
+          [this.name, position],
+        );
+        await client.query('INSERT INTO projection_retired_schemas (schema_name) VALUES ($1) ON CONFLICT DO NOTHING', [row.schema_name]);
+        await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `progress:${this.name}`]);
+        await client.query('COMMIT');
+        swapped = true;
+      }
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.done(broken);
+    }
+    if (failure) {
+      if (isConnectionError(failure.error)) throw failure.error;
+      await this.recordFailure('rebuild', failure.event, failure.error);
+      throw new ProjectionHandlerError(this.name, failure.event, failure.error);
+    }
+    if (swapped) {
+      this.progress.emit('progress', this.name);
+      this.settings.logger.log(`projection ${this.name}: rebuilt and swapped in ${schema}`);
+    }
+  }
+
+  private report(error: unknown): void {
+    if (error instanceof ProjectionHandlerError) this.settings.logger.error(error.message);
+    else this.settings.logger.warn(`projection ${this.name}: ${messageOf(error)}; retrying`);
+  }
+}

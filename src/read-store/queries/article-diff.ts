@@ -1,0 +1,83 @@
+import { createPatch } from 'diff';
+import { Article, ClaimState, QuoteState, Topic, Verdict } from '../../newsroom/article/article.decider';
+import { ArticleView } from '../../newsroom/article/article.view';
+
+type QuoteView = ArticleView['quotes'][number];
+type ClaimView = ArticleView['claims'][number];
+
+/** What changed between two states of one article (`GET /articles/{id}/diff`). */
+export interface ArticleDiff {
+  id: string;
+  from: number;
+  to: number;
+  /** Null when unchanged. */
+  headline: { before: string; after: string } | null;
+  /** A unified diff of the body; null when unchanged. */
+  body: string | null;
+  quotes: { added: QuoteView[]; withdrawn: QuoteView[]; attributed: QuoteView[] };
+  claims: { recorded: ClaimView[]; verdicts: { claimId: string; before: Verdict | null; after: Verdict }[] };
+  topics: { added: Topic[]; removed: Topic[] };
+  /** Null when unchanged. */
+  status: { before: string; after: string } | null;
+}
+
+function sameAttribution(a: QuoteState, b: QuoteState): boolean {
+  return a.status === b.status && a.source?.id === b.source?.id && a.attribution === b.attribution && a.method === b.method;
+}
+
+function currentVerdict(claim: ClaimState | undefined): Verdict | null {
+  return claim && claim.verdicts.length ? claim.verdicts[claim.verdicts.length - 1].verdict : null;
+}
+
+/**
+ * Compares the article at `from` with the article at `to` (states folded by the decider's own
+ * `evolve`, views by `foldArticle`). Quotes, claims and topics are listed as they stand at `to`.
+ */
+export function diffArticle(
+  before: { state: Article; view: ArticleView; revision: number },
+  after: { state: Article; view: ArticleView; revision: number },
+): ArticleDiff {
+  const a = before.state;
+  const b = after.state;
+  const quoteView = new Map(after.view.quotes.map((q) => [q.id, q]));
+  const claimView = new Map(after.view.claims.map((c) => [c.id, c]));
+
+  const added: QuoteView[] = [];
+  const withdrawn: QuoteView[] = [];
+  const attributed: QuoteView[] = [];
+  for (const id of b.quoteOrder) {
+    const now = b.quotes[id];
+    const then = a.quotes[id];
+    const view = quoteView.get(id)!;
+    if (!then) added.push(view);
+    if (now.status === 'withdrawn' && then?.status !== 'withdrawn') withdrawn.push(view);
+    if (now.status === 'attributed' && (!then || !sameAttribution(then, now))) attributed.push(view);
+  }
+
+  const recorded: ClaimView[] = [];
+  const verdicts: ArticleDiff['claims']['verdicts'] = [];
+  for (const id of b.claimOrder) {
+    const now = b.claims[id];
+    const then = a.claims[id];
+    if (!then) recorded.push(claimView.get(id)!);
+    if (now.verdicts.length > (then?.verdicts.length ?? 0)) verdicts.push({ claimId: id, before: currentVerdict(then), after: currentVerdict(now)! });
+  }
+
+  const slugsBefore = new Set(a.topics.map((t) => t.slug));
+  const slugsAfter = new Set(b.topics.map((t) => t.slug));
+
+  return {
+    id: b.id,
+    from: before.revision,
+    to: after.revision,
+    headline: a.headline === b.headline ? null : { before: a.headline, after: b.headline },
+    body: a.body === b.body ? null : createPatch('body', a.body, b.body, `revision ${before.revision}`, `revision ${after.revision}`),
+    quotes: { added, withdrawn, attributed },
+    claims: { recorded, verdicts },
+    topics: {
+      added: b.topics.filter((t) => !slugsBefore.has(t.slug)).map((t) => ({ slug: t.slug, label: t.label })),
+      removed: a.topics.filter((t) => !slugsAfter.has(t.slug)).map((t) => ({ slug: t.slug, label: t.label })),
+    },
+    status: a.status === b.status ? null : { before: a.status, after: b.status },
+  };
+}

@@ -1,0 +1,148 @@
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { sourcesProjection } from '../../../projections/sources.projection';
+import { Page, PageRequest, toPage } from '../../http/pagination';
+import { Read, ReadModels } from '../read-models';
+
+export interface SourceItem {
+  id: string;
+  name: string;
+  kind: string;
+  title: string | null;
+  organization: string | null;
+  quoteCount: number;
+}
+
+export interface SourceQuoteItem {
+  articleId: string;
+  headline: string;
+  quoteId: string;
+  text: string;
+  attribution: string | null;
+  method: string | null;
+  status: string;
+}
+
+interface SourceRow {
+  id: string;
+  name: string;
+  sort_name: string;
+  kind: string;
+  title: string | null;
+  organization: string | null;
+  revision: number;
+  quote_count: number;
+}
+
+const SOURCE_COLUMNS = `s.id, s.name, lower(s.name) AS sort_name, s.kind, s.title, s.organization, s.revision,
+                        (SELECT count(*)::int FROM {quotes} q WHERE q.source_id = s.id) AS quote_count`;
+
+function sourceOf(row: SourceRow): SourceItem {
+  return { id: row.id, name: row.name, kind: row.kind, title: row.title, organization: row.organization, quoteCount: row.quote_count };
+}
+
+/** `GET /sources`: by name (case-insensitive), `q` matching name, title or organization. */
+export class ListSources extends Query<Read<Page<SourceItem>>> {
+  constructor(
+    readonly q: string | undefined,
+    readonly page: PageRequest<[string, string]>,
+  ) {
+    super();
+  }
+}
+
+export const SOURCES_CURSOR = 'sources';
+
+@QueryHandler(ListSources)
+export class ListSourcesHandler implements IQueryHandler<ListSources> {
+  constructor(private readonly models: ReadModels) {}
+
+  async execute({ q, page }: ListSources): Promise<Read<Page<SourceItem>>> {
+    const snapshot = await this.models.snapshot(sourcesProjection);
+    const rows = await snapshot.query<SourceRow>(
+      sourcesProjection,
+      `SELECT ${SOURCE_COLUMNS} FROM {sources} s
+       WHERE ($1::text IS NULL OR strpos(lower(s.name), lower($1)) > 0 OR strpos(lower(coalesce(s.title, '')), lower($1)) > 0
+              OR strpos(lower(coalesce(s.organization, '')), lower($1)) > 0)
+         AND ($2::text IS NULL OR (lower(s.name), s.id) > ($2, $3::uuid))
+       ORDER BY lower(s.name), s.id
+       LIMIT $4`,
+      [q ?? null, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit + 1],
+    );
+    return { value: toPage(rows, page, SOURCES_CURSOR, (r): [string, string] => [r.sort_name, r.id], sourceOf), position: snapshot.position };
+  }
+}
+
+/** `GET /sources/{id}`, with the source stream's revision for `ETag`. */
+export class GetSource extends Query<Read<{ source: SourceItem; revision: number }>> {
+  constructor(readonly sourceId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetSource)
+export class GetSourceHandler implements IQueryHandler<GetSource> {
+  constructor(private readonly models: ReadModels) {}
+
+  async execute({ sourceId }: GetSource): Promise<Read<{ source: SourceItem; revision: number }>> {
+    const snapshot = await this.models.snapshot(sourcesProjection);
+    const [row] = await snapshot.query<SourceRow>(sourcesProjection, `SELECT ${SOURCE_COLUMNS} FROM {sources} s WHERE s.id = $1`, [sourceId]);
+    if (!row) throw snapshot.notFound('source-not-found', `No source ${sourceId}.`);
+    return { value: { source: sourceOf(row), revision: row.revision }, position: snapshot.position };
+  }
+}
+
+/** `GET /sources/{id}/quotes`: every quote attributed to the source, latest attribution first. */
+export class ListSourceQuotes extends Query<Read<Page<SourceQuoteItem>>> {
+  constructor(
+    readonly sourceId: string,
+    readonly page: PageRequest<string>,
+  ) {
+    super();
+  }
+}
+
+export const SOURCE_QUOTES_CURSOR = 'source-quotes';
+
+@QueryHandler(ListSourceQuotes)
+export class ListSourceQuotesHandler implements IQueryHandler<ListSourceQuotes> {
+  constructor(private readonly models: ReadModels) {}
+
+  async execute({ sourceId, page }: ListSourceQuotes): Promise<Read<Page<SourceQuoteItem>>> {
+    const snapshot = await this.models.snapshot(sourcesProjection);
+    const found = await snapshot.query(sourcesProjection, 'SELECT 1 FROM {sources} WHERE id = $1', [sourceId]);
+    if (found.length === 0) throw snapshot.notFound('source-not-found', `No source ${sourceId}.`);
+    const rows = await snapshot.query<{
+      article_id: string;
+      headline: string | null;
+      quote_id: string;
+      text: string;
+      attribution: string | null;
+      method: string | null;
+      status: string;
+      attributed_at: string;
+    }>(
+      sourcesProjection,
+      `SELECT q.article_id, a.headline, q.quote_id, q.text, q.attribution, q.method, q.status, q.attributed_at::text
+       FROM {quotes} q LEFT JOIN {articles} a ON a.id = q.article_id
+       WHERE q.source_id = $1 AND ($2::numeric IS NULL OR q.attributed_at < $2)
+       ORDER BY q.attributed_at DESC LIMIT $3`,
+      [sourceId, page.after, page.limit + 1],
+    );
+    const value = toPage(
+      rows,
+      page,
+      SOURCE_QUOTES_CURSOR,
+      (r) => r.attributed_at,
+      (r): SourceQuoteItem => ({
+        articleId: r.article_id,
+        headline: r.headline ?? '',
+        quoteId: r.quote_id,
+        text: r.text,
+        attribution: r.attribution,
+        method: r.method,
+        status: r.status,
+      }),
+    );
+    return { value, position: snapshot.position };
+  }
+}

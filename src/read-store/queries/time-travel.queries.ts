@@ -1,0 +1,81 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, EventStore, RecordedEvent } from '../../event-store/event-store';
+import { ProblemException } from '../../http/problem';
+import { Article, articleStream } from '../../newsroom/article/article.decider';
+import { ArticleView, foldArticle } from '../../newsroom/article/article.view';
+import { ArticleDiff, diffArticle } from './article-diff';
+
+/*
+ * Time travel reads the event store itself, not a read model: the article as it stood at a stream
+ * revision is the fold of its first events, with the same `foldArticle` the command side trusts.
+ */
+
+function notFound(articleId: string): ProblemException {
+  return ProblemException.of(404, 'article-not-found', `No article ${articleId}.`);
+}
+
+function revisionNotFound(articleId: string, revision: number, current: number): ProblemException {
+  return ProblemException.of(404, 'revision-not-found', `Article ${articleId} has no revision ${revision}; its current revision is ${current}.`, {
+    currentRevision: current,
+  });
+}
+
+function stateAt(events: RecordedEvent[], revision: number): { state: Article; view: ArticleView; revision: number } {
+  const { state, view } = foldArticle(events.filter((e) => e.revision <= revision));
+  if (state.status === 'none' || !view) throw new Error(`revision ${revision} does not fold to an article`);
+  return { state, view, revision };
+}
+
+/** `GET /articles/{id}/revisions/{revision}`. */
+export class GetArticleAtRevision extends Query<ArticleView> {
+  constructor(
+    readonly articleId: string,
+    readonly revision: number,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetArticleAtRevision)
+export class GetArticleAtRevisionHandler implements IQueryHandler<GetArticleAtRevision> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ articleId, revision }: GetArticleAtRevision): Promise<ArticleView> {
+    const events = await this.store.readStream(articleStream(articleId), { toRevision: revision });
+    if (events.length === 0) throw notFound(articleId);
+    const last = events[events.length - 1].revision;
+    if (last < revision) throw revisionNotFound(articleId, revision, last);
+    const { view } = foldArticle(events);
+    if (!view) throw notFound(articleId);
+    return view;
+  }
+}
+
+/** `GET /articles/{id}/diff?from=&to=`; `to` defaults to the current revision, `from` to 0. */
+export class DiffArticleRevisions extends Query<ArticleDiff> {
+  constructor(
+    readonly articleId: string,
+    readonly from: number | undefined,
+    readonly to: number | undefined,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(DiffArticleRevisions)
+export class DiffArticleRevisionsHandler implements IQueryHandler<DiffArticleRevisions> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ articleId, from, to }: DiffArticleRevisions): Promise<ArticleDiff> {
+    const events = await this.store.readStream(articleStream(articleId), to === undefined ? {} : { toRevision: to });
+    if (events.length === 0) throw notFound(articleId);
+    const current = events[events.length - 1].revision;
+    const target = to ?? current;
+    const origin = from ?? 0;
+    if (target > current) throw revisionNotFound(articleId, target, current);
+    if (origin > target)
+      throw ProblemException.validation([{ field: 'from', message: `from (${origin}) must not be after to (${target})` }]);
+    return diffArticle(stateAt(events, origin), stateAt(events, target));
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime, startRuntime } from '../../src/app/runtime';
+import { projectionsRebuild, projectionsStatus, progressLine } from '../../src/cli/projections.command';
+import { readConfig } from '../../src/config/configuration';
+import { startTestApp } from '../support/app';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { Newsroom, writeScenario } from '../support/newsroom';
+
+class Capture {
+  text = '';
+  isTTY = false;
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe('copydesk projections status / rebuild (server stopped, then running)', () => {
+  let db: TestDatabase;
+  let runtime: Runtime;
+  let head: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    runtime = await startRuntime(readConfig({ DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
+    head = (await writeScenario(new Newsroom(runtime.eventStore), 2)).last.position;
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await db.drop();
+  });
+
+  it('status prints one line a projection: name, position, lag, status', async () => {
+    const out = new Capture();
+    const statuses = await projectionsStatus(runtime, out);
+    const lines = out.text.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    const events = (await runtime.eventStore.readAll({ maxCount: 10_000 })).length;
+    expect(lines[0]).toMatch(new RegExp(`^articles\\s+-\\s+lag ${events}\\s+stopped$`));
+    expect(statuses.map((s) => s.name)).toEqual(['articles', 'sources', 'claims', 'topics', 'audit']);
+  });
+
+  it('rebuild builds the named projections with no server running, with progress on stderr, and resolves when caught up', async () => {
+    const err = new Capture();
+    await projectionsRebuild(runtime, ['articles', 'topics'], { err, tickMs: 20 });
+    expect(err.text).toMatch(/rebuilding articles, topics: \[#{30}\] \d+\/\d+ events {2}\d+ events\/s/);
+    expect(err.text).toMatch(/rebuilt articles, topics in \d+s/);
+    const out = new Capture();
+    const statuses = await projectionsStatus(runtime, out);
+    const byName = Object.fromEntries(statuses.map((s) => [s.name, s]));
+    expect([byName.articles.position, byName.articles.lag, byName.articles.status]).toEqual([head, 0, 'stopped']);
+    expect([byName.topics.position, byName.topics.lag]).toEqual([head, 0]);
+    expect(byName.claims.position).toBeNull();
+    expect(out.text).toContain(`articles  ${head}  lag 0`);
+    await expect(projectionsRebuild(runtime, ['nope'], { err })).rejects.toThrow(/no projection named nope/);
+  });
+
+  it('with a server running, the server rebuilds and the command watches until it is done', async () => {
+    const server = await startTestApp({ db });
+    try {
+      const err = new Capture();
+      await projectionsRebuild(runtime, ['claims'], { err, tickMs: 20 });
+      expect(err.text).toMatch(/rebuilt claims/);
+      const [claims] = (await server.runtime.pool.query(`SELECT position::text, rebuilt_at FROM projection_status WHERE name = 'claims'`)).rows;
+      expect(claims.rebuilt_at).not.toBeNull();
+      expect(BigInt(claims.position)).toBeGreaterThanOrEqual(BigInt(head));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('fails with the position and the error when a rebuild meets an event it cannot apply', async () => {
+    const poisoned = randomUUID();
+    const poison = await runtime.eventStore.appendToStream(`source-${poisoned}`, [{ id: randomUUID(), type: 'SourceRegistered', data: {}, metadata: {} }], {
+      expectedRevision: 'no_stream',
+    });
+    await expect(projectionsRebuild(runtime, ['sources'], { err: new Capture(), tickMs: 20 })).rejects.toThrow(
+      new RegExp(`rebuilding sources failed at position ${poison.position} \\(SourceRegistered`),
+    );
+  });
+
+  it('draws a progress bar with rate and ETA', () => {
+    expect(progressLine(50, 100, 1000, 10)).toBe('[#####-----] 50/100 events  50 events/s  ETA 1s');
+    expect(progressLine(0, 0, 0, 10)).toBe('[----------] 0/0 events  0 events/s');
+  });
+});

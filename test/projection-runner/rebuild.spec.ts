@@ -1,0 +1,162 @@
+import { Pool } from 'pg';
+import { PROJECTIONS, articlesProjection } from '../../projections';
+import { Projection } from '../../projections/projection';
+import { GetArticle, GetArticleHandler, ListArticles, ListArticlesHandler } from '../../src/read-store/queries/articles.queries';
+import { ReadModels } from '../../src/read-store/read-models';
+import { Newsroom, REPORTER, writeScenario } from '../support/newsroom';
+import { ReadSideDb, checkpoint, cleanModel, dumpModel, eventually, readSideDb } from '../support/read-side';
+
+async function draftMany(newsroom: Newsroom, n: number, prefix: string): Promise<string> {
+  let position = '';
+  for (let i = 0; i < n; i++) {
+    const id = newsroom.id(`${prefix}-${i}`);
+    await newsroom.article(id, { type: 'DraftArticle', data: { articleId: id, headline: `${prefix} ${i}`, body: `Body ${i}.`, byline: null, desk: null } }, REPORTER);
+    position = (await newsroom.article(id, { type: 'TagTopic', data: { label: prefix } })).position;
+  }
+  return position;
+}
+
+async function status(pool: Pool, name: string) {
+  const { rows } = await pool.query('SELECT * FROM projection_status WHERE name = $1', [name]);
+  return rows[0];
+}
+
+describe('projection runner: rebuilds', () => {
+  let rs: ReadSideDb;
+  let newsroom: Newsroom;
+  let models: ReadModels;
+
+  beforeAll(async () => {
+    rs = await readSideDb();
+    newsroom = new Newsroom(rs.store);
+    models = new ReadModels(rs.pool);
+    await writeScenario(newsroom, 2, 'seed');
+    await draftMany(newsroom, 40, 'seed-draft');
+  });
+  afterAll(async () => {
+    await rs.close();
+  });
+
+  const countArticles = async () => (await new ListArticlesHandler(models).execute(new ListArticles({}, { limit: 200, after: null }))).value.items.length;
+
+  it('builds beside the live tables and swaps: concurrent reads never see fewer articles, and see "rebuilding" meanwhile', async () => {
+    const runner = rs.runner({ rebuildBatchSize: 3, retiredSchemaGraceMs: 300 });
+    await runner.start();
+    const head = (await rs.store.headPosition())!;
+    expect((await runner.waitForPosition(head, 10_000)).reached).toBe(true);
+    const before = await countArticles();
+    const liveBefore = (await status(rs.pool, 'articles')).schema_name;
+
+    const requested = await runner.requestRebuild('articles');
+    let done = false;
+    const counts: number[] = [];
+    const states = new Set<string>();
+    const reader = (async () => {
+      while (!done) {
+        counts.push(await countArticles());
+        states.add((await runner.status(['articles']))[0].status);
+      }
+    })();
+    // Writes keep coming during the rebuild.
+    const writes = draftMany(newsroom, 5, 'during');
+    await eventually(
+      () => status(rs.pool, 'articles'),
+      (s) => s.rebuilt_at !== null && s.rebuilt_at >= requested && s.build_schema === null,
+      20_000,
+    );
+    const lastWrite = await writes;
+    expect((await runner.waitForPosition(lastWrite, 10_000)).reached).toBe(true);
+    done = true;
+    await reader;
+
+    expect(counts.length).toBeGreaterThan(3);
+    for (let i = 0; i < counts.length; i++) expect(counts[i]).toBeGreaterThanOrEqual(i === 0 ? before : counts[i - 1]);
+    expect(await countArticles()).toBe(before + 5);
+    expect(states.has('rebuilding')).toBe(true);
+    const after = await status(rs.pool, 'articles');
+    expect(after.schema_name).not.toBe(liveBefore);
+    expect(after.error).toBeNull();
+    expect(await dumpModel(rs.pool, articlesProjection)).toEqual(await cleanModel(rs, articlesProjection));
+    // The old tables stay for readers that already looked them up, then go.
+    await eventually(
+      async () => (await rs.pool.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [liveBefore])).rowCount,
+      (n) => n === 0,
+    );
+    await runner.stop();
+  });
+
+  it('raising a version rebuilds at start-up while the old version keeps answering, then swaps it in', async () => {
+    const v2: Projection = { ...articlesProjection, version: 2, tables: [...articlesProjection.tables, 'CREATE INDEX ON {articles} (updated_at)'] };
+    const oldSchema = (await status(rs.pool, 'articles')).schema_name;
+    const observed: { version: number; status: string; count: number }[] = [];
+    const runner = rs.runner({ projections: [v2, ...PROJECTIONS.filter((p) => p.name !== 'articles')], rebuildBatchSize: 2 });
+    await runner.start();
+    for (;;) {
+      const row = await status(rs.pool, 'articles');
+      observed.push({ version: row.version, status: (await runner.status(['articles']))[0].status, count: await countArticles() });
+      if (row.version === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const total = observed[0].count;
+    expect(observed.some((o) => o.version === 1 && o.status === 'rebuilding' && o.count === total)).toBe(true);
+    expect(observed.every((o) => o.count === total)).toBe(true);
+    const row = await status(rs.pool, 'articles');
+    expect(row.schema_name).toMatch(/^rm_articles_v2_\d+$/);
+    expect(row.schema_name).not.toBe(oldSchema);
+    const { rows: indexes } = await rs.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(updated_at)%'`, [row.schema_name]);
+    expect(indexes).toHaveLength(1);
+    expect(await dumpModel(rs.pool, v2)).toEqual(await cleanModel(rs, v2));
+    await runner.stop();
+  });
+
+  it('a rebuild whose runner dies is resumed from its own checkpoint by the next one', async () => {
+    const articles = PROJECTIONS.filter((p) => p.name === 'articles').map((p) => ({ ...p, version: 2 }));
+    const victimPool = new Pool({ connectionString: rs.db.url, application_name: 'rebuild-victim' });
+    victimPool.on('error', () => undefined);
+    let batches = 0;
+    let killed!: () => void;
+    const kill = new Promise<void>((resolve) => (killed = resolve));
+    const victim = rs.runner({
+      pool: victimPool,
+      projections: articles,
+      rebuildBatchSize: 4,
+      applicationName: 'rebuild-victim',
+      retryBaseMs: 60_000,
+      onBatchCommitted: (_, phase) => {
+        if (phase === 'rebuild' && ++batches === 5) killed();
+      },
+    });
+    await victim.start();
+    await victim.requestRebuild('articles');
+    await kill;
+    await rs.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rebuild-victim' AND datname = current_database()`);
+    const interrupted = await status(rs.pool, 'articles');
+    expect(interrupted.build_schema).not.toBeNull();
+    expect(Number(interrupted.build_done)).toBeGreaterThanOrEqual(20);
+
+    let resumedFrom: string | null = null;
+    const successor = rs.runner({
+      projections: articles,
+      rebuildBatchSize: 4,
+      onBatchCommitted: (_, phase, events) => {
+        if (phase === 'rebuild' && resumedFrom === null) resumedFrom = events[0].position;
+      },
+    });
+    await successor.start();
+    await eventually(
+      () => status(rs.pool, 'articles'),
+      (s) => s.build_schema === null && s.schema_name === interrupted.build_schema,
+      20_000,
+    );
+    // It carried on after the events the dead runner had committed to the build, not from the first event.
+    expect(BigInt(resumedFrom!) > BigInt(interrupted.build_position)).toBe(true);
+    expect(await checkpoint(rs.pool, 'articles')).toBe(await rs.store.headPosition());
+    expect(await dumpModel(rs.pool, articlesProjection)).toEqual(await cleanModel(rs, articlesProjection));
+    const first = (await rs.store.readAll({ maxCount: 200 })).find((e) => e.type === 'ArticleDrafted')!;
+    const { value } = await new GetArticleHandler(models).execute(new GetArticle(first.streamId.slice('article-'.length)));
+    expect(value.revision).toBeGreaterThan(0);
+    await successor.stop();
+    await victim.stop();
+    await victimPool.end();
+  });
+});

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { Pool, QueryResultRow } from 'pg';
+import { EventMetadata, ProjectedEvent, Projection, ProjectionHandler, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
+
+/**
+ * A projection's tables in a fresh schema, fed directly through its handlers (one transaction per
+ * `given`), for "given events, then rows" specs.
+ */
+export interface ModelHarness {
+  schema: string;
+  given(...events: ProjectedEvent[]): Promise<void>;
+  rows<R extends QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  drop(): Promise<void>;
+}
+
+export async function modelHarness(pool: Pool, projection: Projection): Promise<ModelHarness> {
+  const schema = `spec_${projection.name}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+  const tables = tableNames(projection);
+  await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tables));
+  return {
+    schema,
+    given: async (...events) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const sql = boundSql(client, schema, tables);
+        for (const event of events) {
+          const handler = projection.handlers[event.type as keyof Projection['handlers']] as ProjectionHandler | undefined;
+          if (handler) await handler(event, sql);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    rows: async (text, params) => (await pool.query(qualify(text, schema, tables), params)).rows,
+    drop: async () => {
+      await pool.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+    },
+  };
+}
+
+/** Builds events for one stream with increasing revisions and positions, as the log would hand them over. */
+export class StreamBuilder {
+  private revision = -1;
+  private static position = 1000n;
+
+  constructor(
+    readonly streamId: string,
+    private readonly actor = { id: 'reporter-1', name: 'Rita Reporter', roles: ['reporter'] },
+  ) {}
+
+  static article(id: string = randomUUID()): StreamBuilder {
+    return new StreamBuilder(`article-${id}`);
+  }
+
+  static source(id: string = randomUUID()): StreamBuilder {
+    return new StreamBuilder(`source-${id}`);
+  }
+
+  get id(): string {
+    return this.streamId.slice(this.streamId.indexOf('-') + 1);
+  }
+
+  event<D>(type: string, data: D, metadata: Partial<EventMetadata> = {}): ProjectedEvent<D> {
+    this.revision += 1;
+    StreamBuilder.position += 65536n;
+    const occurredAt = new Date(Date.UTC(2024, 4, 1, 9, 0, 0) + Number(StreamBuilder.position / 65536n) * 1000).toISOString();
+    return {
+      id: randomUUID(),
+      streamId: this.streamId,
+      revision: this.revision,
+      position: String(StreamBuilder.position),
+      type,
+      data,
+      metadata: {
+        actor: this.actor,
+        commandId: randomUUID(),
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+        occurredAt,
+        schemaVersion: 1,
+        ...metadata,
+      },
+      created: new Date(occurredAt),
+    };
+  }
+}
