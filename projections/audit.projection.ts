@@ -41,6 +41,7 @@ for (const type of [...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES]) (handlers as
 export const auditProjection: Projection = {
   name: 'audit',
   version: 1,
+  catchAll: record,
   tables: [
     `CREATE TABLE {entries} (
        position       numeric PRIMARY KEY,

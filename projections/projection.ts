@@ -56,6 +56,12 @@ export interface Projection {
   readonly version: number;
   readonly tables: readonly string[];
   readonly handlers: ProjectionHandlers;
+  /**
+   * Handles every event type without a handler of its own (the audit trail records everything).
+   * Without it, an event of a type the domain does not know, in an `article-` or `source-` stream,
+   * is a poison event: the projection fails on it rather than silently passing it by.
+   */
+  readonly catchAll?: ProjectionHandler;
 }
 
 const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;

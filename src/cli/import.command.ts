@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { Runtime } from '../app/runtime';
 import { articleDecider, articleStream } from '../newsroom/article/article.decider';
 import { DraftArticleDto } from '../newsroom/article/dto/article-commands.dto';
-import { Actor } from '../newsroom/actor';
+import { Actor, Role } from '../newsroom/actor';
 import { CommandExecutor } from '../newsroom/command-executor';
 import { WriteResult } from '../newsroom/command-context';
 
@@ -21,7 +21,7 @@ export function textToBody(text: string): string {
 }
 
 /** The command line acts as the local operator unless COPYDESK_ACTOR_ID / COPYDESK_ACTOR_NAME say who. */
-export function cliActor(env: NodeJS.ProcessEnv = process.env): Actor {
+export function cliActor(roles: Role[] = ['reporter'], env: NodeJS.ProcessEnv = process.env): Actor {
   const user = (() => {
     try {
       return userInfo().username;
@@ -29,7 +29,7 @@ export function cliActor(env: NodeJS.ProcessEnv = process.env): Actor {
       return 'operator';
     }
   })();
-  return { id: env.COPYDESK_ACTOR_ID ?? `cli:${user}`, name: env.COPYDESK_ACTOR_NAME ?? user, roles: ['reporter'] };
+  return { id: env.COPYDESK_ACTOR_ID ?? `cli:${user}`, name: env.COPYDESK_ACTOR_NAME ?? user, roles };
 }
 
 /** Drafts an article from a text file through the same decider and executor as `POST /articles`. */

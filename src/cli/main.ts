@@ -5,7 +5,8 @@ import { ROLES, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
 import { verifyAllStreams, verifyStream } from '../audit/audit-verification';
-import { importArticle } from './import.command';
+import { cliActor, importArticle } from './import.command';
+import { projectionsRebuild, projectionsRetry, projectionsSkip, projectionsStatus } from './projections.command';
 
 const USAGE = `Usage: copydesk <command>
 
@@ -14,6 +15,10 @@ const USAGE = `Usage: copydesk <command>
                                                 print a signed JWT (roles: ${ROLES.join(', ')})
   projections status                            one line a projection: name, position, lag, status
   projections rebuild [NAME…]                   rebuild from the first event (progress on stderr)
+  projections retry NAME                        retry a failed projection now
+  projections skip NAME --position P --reason TEXT
+                                                pass a failed projection over the event it fails on
+                                                (recorded in the audit trail)
   import FILE --headline TEXT [--byline TEXT]   draft an article from a plain-text file; prints its id
   audit verify [--stream STREAM]                recompute the hash chains of every stream (or one);
                                                 exits 1 naming the first event that does not match
@@ -93,13 +98,16 @@ async function audit(args: string[]): Promise<void> {
 
 async function projections(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const commands = require('./projections.command') as typeof import('./projections.command');
+  if (!['status', 'rebuild', 'retry', 'skip'].includes(sub)) throw new UsageError('projections takes status, rebuild, retry or skip');
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { position: { type: 'string' }, reason: { type: 'string' } } });
+  if ((sub === 'retry' || sub === 'skip') && positionals.length !== 1) throw new UsageError(`projections ${sub} takes one projection NAME`);
+  if (sub === 'skip' && (!values.position || !values.reason)) throw new UsageError('projections skip needs --position P and --reason TEXT');
   const runtime = await startRuntime(readConfig());
   try {
-    if (sub === 'status') await commands.projectionsStatus(runtime);
-    else if (sub === 'rebuild') await commands.projectionsRebuild(runtime, rest);
-    else throw new UsageError('projections takes status or rebuild');
+    if (sub === 'status') await projectionsStatus(runtime);
+    else if (sub === 'rebuild') await projectionsRebuild(runtime, positionals);
+    else if (sub === 'retry') await projectionsRetry(runtime, positionals[0]);
+    else await projectionsSkip(runtime, positionals[0], values.position!, values.reason!, cliActor(['admin']));
   } finally {
     await runtime.close();
   }

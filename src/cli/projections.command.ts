@@ -4,6 +4,8 @@ import { Runtime } from '../app/runtime';
 import { ProjectionRunner, ProjectionStatus, projectionStatuses, requestRebuild } from '../projection-runner/projection-runner';
 import { ensureInitialised, loadStatuses } from '../projection-runner/projection-status';
 import { RunnerLogger } from '../projection-runner/projection-worker';
+import { operationsStream, requestRetry, skipEvent } from '../projection-runner/operator';
+import { Actor } from '../newsroom/actor';
 
 interface Output {
   write(text: string): unknown;
@@ -113,4 +115,42 @@ export async function projectionsRebuild(
   } finally {
     await runner.stop();
   }
+}
+
+/**
+ * `copydesk projections retry NAME`: retries a failed projection now. When no server runs it, this
+ * process takes its lock and retries itself. Resolves with the status once the failed event was
+ * applied, or rejects when it failed again (the error is the projection's).
+ */
+export async function projectionsRetry(runtime: Runtime, name: string, options: { out?: Output; timeoutMs?: number } = {}): Promise<ProjectionStatus> {
+  const out = options.out ?? process.stdout;
+  const [projection] = selectProjections([name]);
+  const runner = new ProjectionRunner({ store: runtime.eventStore, pool: runtime.pool, databaseUrl: runtime.databaseUrl, projections: [projection], standbyPollMs: 500, logger: quiet });
+  await ensureInitialised(runtime.pool, [projection]);
+  await runner.start();
+  try {
+    const before = await requestRetry(runtime, name);
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      const [status] = await projectionStatuses(runtime.eventStore, runtime.pool, [projection]);
+      const failedAgain = status.error && (!before || status.error.at > before.at);
+      if (failedAgain) throw new Error(`${name} failed again at ${status.error!.position} (${status.error!.eventType}): ${status.error!.message}`);
+      if (!status.error && (!before || (status.position !== null && BigInt(status.position) >= BigInt(before.position)))) {
+        out.write(`${name}: ${status.status} at ${status.position ?? '-'}, lag ${status.lag}\n`);
+        return status;
+      }
+      if (Date.now() > deadline) throw new Error(`${name} is still failing at ${status.error?.position ?? '?'}; see copydesk projections status`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await runner.stop();
+  }
+}
+
+/** `copydesk projections skip NAME --position P --reason TEXT`: see {@link skipEvent}. */
+export async function projectionsSkip(runtime: Runtime, name: string, position: string, reason: string, actor: Actor, out: Output = process.stdout) {
+  selectProjections([name]);
+  const skipped = await skipEvent(runtime, name, position, reason, actor);
+  out.write(`${name}: skipped ${skipped.eventType} ${skipped.eventId} at ${position} in ${skipped.streamId}; recorded as ProjectionEventSkipped in ${operationsStream(name)}\n`);
+  return skipped;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, EventStore, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
+import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, schemaVersionOf, toDomainEvent } from './event-codec';
@@ -10,6 +10,30 @@ export interface Decider<C, E extends DomainEvent, S> {
   decide(command: C, state: S): E[];
   evolve(state: S, event: E): S;
   initialState(): S;
+}
+
+/**
+ * The events a command appends, with their metadata: who and why from the context, and each
+ * event's place in its stream's hash chain (it seals the one before it). Ids derive from the
+ * command id, so a retried command writes the same ids.
+ */
+export function sealEvents(stream: string, last: RecordedEvent | null, decided: DomainEvent[], context: CommandContext, reason?: string): NewEvent[] {
+  let previousHash = typeof last?.metadata.hash === 'string' ? last.metadata.hash : GENESIS_HASH;
+  const revision = last ? last.revision : -1;
+  return decided.map((event, index) => {
+    const metadata: Record<string, unknown> = {
+      actor: context.actor,
+      commandId: context.commandId,
+      correlationId: context.correlationId,
+      causationId: context.causationId,
+      occurredAt: context.now,
+      ...(reason !== undefined ? { reason } : {}),
+      schemaVersion: schemaVersionOf(event.type),
+      previousHash,
+    };
+    metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
+    return { id: uuidV5(`${context.commandId}:${stream}:${index}`), type: event.type, data: event.data as JsonObject, metadata };
+  });
 }
 
 /** How often a command without If-Match is re-decided on fresh state after losing a race. */
@@ -54,21 +78,7 @@ export class CommandExecutor {
         return { id: aggregateId, revision, position: current.position, changed: false };
       }
       try {
-        let previousHash = typeof current?.metadata.hash === 'string' ? current.metadata.hash : GENESIS_HASH;
-        const newEvents = decided.map((event, index) => {
-          const metadata: Record<string, unknown> = {
-            actor: context.actor,
-            commandId: context.commandId,
-            correlationId: context.correlationId,
-            causationId: context.causationId,
-            occurredAt: context.now,
-            ...(options.reason !== undefined ? { reason: options.reason } : {}),
-            schemaVersion: schemaVersionOf(event.type),
-            previousHash,
-          };
-          metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
-          return { id: uuidV5(`${context.commandId}:${stream}:${index}`), type: event.type, data: event.data, metadata };
-        });
+        const newEvents = sealEvents(stream, current ?? null, decided, context, options.reason);
         const result = await this.store.appendToStream(stream, newEvents, { expectedRevision: current ? current.revision : 'no_stream' });
         return { id: aggregateId, revision: result.nextExpectedRevision, position: result.position, changed: true, created: options.created };
       } catch (error) {

@@ -176,7 +176,7 @@ export class ProjectionRunner {
   private onNotification(payload: string): void {
     const [kind, name] = payload.split(':', 2);
     if (kind === 'progress') this.progress.emit('progress', name);
-    if (kind === 'rebuild') this.workers.get(name)?.poke();
+    if (kind === 'rebuild' || kind === 'retry') this.workers.get(name)?.poke();
   }
 
   // ──────────────────────────────────────────────────────────── read side API ──

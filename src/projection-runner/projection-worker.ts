@@ -3,7 +3,9 @@ import { Pool, PoolClient } from 'pg';
 import { ProjectedEvent, Projection, ProjectionHandler, boundSql, quoteIdent, tableNames } from '../../projections/projection';
 import { AllSubscription, EventStore, RecordedEvent, comparePositions } from '../event-store/event-store';
 import { isConnectionError } from '../event-store/postgres-errors';
+import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
 import { toDomainEvent } from '../newsroom/event-codec';
+import { SOURCE_EVENT_TYPES } from '../newsroom/source/source.decider';
 import { countEvents } from './event-count';
 import {
   PROJECTIONS_CHANNEL,
@@ -64,6 +66,28 @@ export class ProjectionHandlerError extends Error {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+const CATEGORIES: { prefix: string; types: readonly string[] }[] = [
+  { prefix: 'article-', types: ARTICLE_EVENT_TYPES },
+  { prefix: 'source-', types: SOURCE_EVENT_TYPES },
+];
+
+/**
+ * For a projection that follows a category of streams (it handles some of its event types), an
+ * event of a type the domain does not know in such a stream is a poison: it cannot be applied, and
+ * passing it by silently could leave the read model wrong. Other streams are none of its business.
+ */
+export function unknownTypeCheck(projection: Projection): (event: ProjectedEvent) => boolean {
+  if (projection.catchAll) return () => false;
+  const followed = CATEGORIES.filter((c) => c.types.some((t) => t in projection.handlers));
+  return (event) => followed.some((c) => event.streamId.startsWith(c.prefix) && !c.types.includes(event.type));
+}
+
+/** Positions an operator skipped for this projection (`copydesk projections skip`); read in the batch's transaction. */
+async function skippedPositions(client: PoolClient, name: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ position: string }>('SELECT position::text AS position FROM projection_skips WHERE name = $1', [name]);
+  return new Set(rows.map((r) => r.position));
 }
 
 export function needsRebuild(row: StatusRow, projection: Projection): boolean {
@@ -234,7 +258,8 @@ export class ProjectionWorker {
         await client.query('ROLLBACK');
         return stale ? 'stale' : 'ok';
       }
-      failure = await this.applyEvents(client, schema, fresh);
+      const skipped = await skippedPositions(client, this.name);
+      failure = await this.applyEvents(client, schema, fresh, skipped);
       if (failure) {
         if (isConnectionError(failure.error)) broken = failure.error as Error;
         await client.query('ROLLBACK');
@@ -260,12 +285,18 @@ export class ProjectionWorker {
     return 'ok';
   }
 
-  /** Runs the handlers in order; the first that throws stops the batch. */
-  private async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[]): Promise<HandlerFailure | null> {
+  private readonly isUnknownType = unknownTypeCheck(this.projection);
+
+  /** Runs the handlers in order; the first that throws (or an unknown type, see unknownTypeCheck) stops the batch. */
+  private async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[], skipped: Set<string>): Promise<HandlerFailure | null> {
     const sql = boundSql(client, schema, this.tables);
     for (let i = 0; i < events.length; i++) {
-      const handler = this.projection.handlers[events[i].type as keyof Projection['handlers']] as ProjectionHandler | undefined;
-      if (!handler) continue;
+      if (skipped.has(events[i].position)) continue;
+      const handler = (this.projection.handlers[events[i].type as keyof Projection['handlers']] as ProjectionHandler | undefined) ?? this.projection.catchAll;
+      if (!handler) {
+        if (this.isUnknownType(events[i])) return { index: i, error: new Error(`unknown event type ${events[i].type} in stream ${events[i].streamId}`) };
+        continue;
+      }
       try {
         await handler(events[i], sql);
       } catch (error) {
@@ -387,11 +418,12 @@ export class ProjectionWorker {
         return;
       }
       let position = row.build_position;
+      const skipped = await skippedPositions(client, this.name);
       for (;;) {
         const recorded = await this.store.readAll({ fromPosition: position ?? undefined, maxCount: this.settings.rebuildBatchSize });
         if (recorded.length === 0) break;
         const events = recorded.map(toProjectedEvent);
-        const failed = await this.applyEvents(client, schema, events);
+        const failed = await this.applyEvents(client, schema, events, skipped);
         if (failed) {
           failure = { event: events[failed.index], error: failed.error };
           break;

@@ -22,6 +22,20 @@ const MIGRATIONS: Migration[] = [
           )`,
   },
   { id: '002-projection-status', sql: PROJECTION_STATUS_SCHEMA },
+  {
+    id: '003-projection-skips',
+    sql: `CREATE TABLE IF NOT EXISTS projection_skips (
+            name       text NOT NULL,
+            position   numeric NOT NULL,
+            event_id   uuid NOT NULL,
+            event_type text NOT NULL,
+            stream_id  text NOT NULL,
+            reason     text NOT NULL,
+            skipped_by text NOT NULL,
+            skipped_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (name, position)
+          )`,
+  },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];
