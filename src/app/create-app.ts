@@ -34,8 +34,18 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: NEST_LOG_LEVELS[level] ?? NEST_LOG_LEVELS.info,
     bufferLogs: false,
+    // The JSON parser is ours (below); Nest would register Fastify's default over it.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Bodiless commands (`/submission`, …) sent with `Content-Type: application/json` and no body, as
+  // many clients do, are taken as having no body; everything else goes to Fastify's own parser
+  // (with its prototype-poisoning protection).
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
+    body === '' ? done(null, undefined) : json(request, body as string, done),
+  );
   // Before guards, interceptors and class-transformer walk the body recursively.
   fastify.addHook('preValidation', async (request, reply) => {
     if (jsonDepth(request.body) > MAX_BODY_DEPTH)

@@ -442,3 +442,19 @@ describe.each(EVENT_STORES)('HTTP commands across a restart, events in %s', (kin
     }
   });
 });
+
+describe('HTTP commands without a body', () => {
+  it('takes Content-Type: application/json with an empty body as no body', async () => {
+    const t = await startTestApp();
+    try {
+      const reporter = { authorization: `Bearer ${t.token(['reporter'], 'r-1')}` };
+      const drafted = await t.http().post('/articles').set(reporter).send({ headline: 'H', body: 'B' });
+      const submitted = await t.http().post(`/articles/${drafted.body.id}/submission`).set(reporter).set('content-type', 'application/json').send('');
+      expect(submitted.status).toBe(200);
+      const proto = await t.http().post('/articles').set(reporter).set('content-type', 'application/json').send('{"headline":"H","body":"B","__proto__":{"x":1}}');
+      expect(proto.status).toBe(400);
+    } finally {
+      await t.close();
+    }
+  });
+});
