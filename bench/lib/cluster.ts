@@ -1,0 +1,64 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { Client } from 'pg';
+import { Runtime, startRuntime } from '../../src/app/runtime';
+import { readConfig } from '../../src/config/configuration';
+import { startEmbeddedPostgres } from '../../src/read-store/embedded-postgres';
+import { onInterrupt } from './cleanup';
+import { BENCH_SECRET } from './paths';
+
+export interface Cluster {
+  dataDir: string;
+  /** This process's runtime on the cluster: pool, event store (the port), migrations applied. */
+  runtime: Runtime;
+  pgStatStatements: boolean;
+  /** Stops the embedded PostgreSQL and, unless kept, deletes the data directory. */
+  close(options?: { keep?: boolean }): Promise<void>;
+}
+
+/**
+ * A fresh embedded PostgreSQL under `dataDir`, started by this process exactly as `copydesk serve`
+ * would start it, so that servers and command-line children attach to it and baselines run on the
+ * same server. With `pgStatStatements`, the cluster preloads pg_stat_statements (for profiling).
+ */
+export async function openCluster(dataDir: string, options: { eventStore?: string; pgStatStatements?: boolean } = {}): Promise<Cluster> {
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  if (options.pgStatStatements) {
+    const pg = await startEmbeddedPostgres(dataDir);
+    const client = new Client({ connectionString: pg.url });
+    await client.connect();
+    await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+    await client.end();
+    await pg.stop();
+  }
+  const runtime = await startRuntime(
+    readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'silent', ...(options.eventStore ? { EVENTSTORE_CONNECTION_STRING: options.eventStore } : {}) }),
+  );
+  const forget = onInterrupt(() => runtime.close());
+  if (options.pgStatStatements) await runtime.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  return {
+    dataDir,
+    runtime,
+    pgStatStatements: options.pgStatStatements === true,
+    close: async ({ keep = false } = {}) => {
+      forget();
+      await runtime.close();
+      if (!keep) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The statements that took the most time since the last reset (empty without pg_stat_statements). */
+export async function topStatements(cluster: Cluster, limit = 8): Promise<{ query: string; calls: number; totalMs: number; meanMs: number }[]> {
+  if (!cluster.pgStatStatements) return [];
+  const { rows } = await cluster.runtime.pool.query<{ query: string; calls: string; total: number; mean: number }>(
+    `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ query: r.query, calls: Number(r.calls), totalMs: Math.round(r.total), meanMs: Number(r.mean.toFixed(3)) }));
+}
+
+export async function resetStatements(cluster: Cluster): Promise<void> {
+  if (cluster.pgStatStatements) await cluster.runtime.pool.query('SELECT pg_stat_statements_reset()');
+}

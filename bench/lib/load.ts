@@ -1,0 +1,81 @@
+/** What one request did: its kind (for per-kind figures), whether it succeeded, how long it took. */
+export interface Outcome {
+  kind: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+export type Operation = () => Promise<Outcome>;
+
+export interface LoadResult {
+  elapsedMs: number;
+  latencies: Map<string, number[]>;
+  failures: number;
+  /** A few failure messages, to tell a broken benchmark from a slow one. */
+  failureSamples: string[];
+}
+
+class Collector {
+  readonly latencies = new Map<string, number[]>();
+  failures = 0;
+  readonly failureSamples: string[] = [];
+
+  record(outcome: Outcome): void {
+    if (!outcome.ok) {
+      this.failures++;
+      if (this.failureSamples.length < 5) this.failureSamples.push(`${outcome.kind}: ${outcome.error ?? 'failed'}`);
+      return;
+    }
+    let list = this.latencies.get(outcome.kind);
+    if (!list) this.latencies.set(outcome.kind, (list = []));
+    list.push(outcome.ms);
+  }
+
+  async run(op: Operation): Promise<void> {
+    try {
+      this.record(await op());
+    } catch (error) {
+      this.record({ kind: 'error', ok: false, ms: 0, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  result(elapsedMs: number): LoadResult {
+    return { elapsedMs, latencies: this.latencies, failures: this.failures, failureSamples: this.failureSamples };
+  }
+}
+
+/** `concurrency` clients, each sending its next request as soon as the previous one is answered. */
+export async function closedLoop(concurrency: number, durationMs: number, op: Operation): Promise<LoadResult> {
+  const collector = new Collector();
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const client = async () => {
+    while (performance.now() < deadline) await collector.run(op);
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return collector.result(performance.now() - started);
+}
+
+/** Requests started at a fixed rate whatever the answers do (open loop), so that a slow answer cannot slow the offered load. */
+export async function openLoop(ratePerSecond: number, durationMs: number, op: Operation): Promise<LoadResult> {
+  const collector = new Collector();
+  const started = performance.now();
+  const total = Math.floor((ratePerSecond * durationMs) / 1000);
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(collector.run(op));
+  }
+  await Promise.all(inFlight);
+  return collector.result(performance.now() - started);
+}
+
+/** All latencies of the kinds that `include` accepts, in one list. */
+export function latenciesOf(result: LoadResult, include: (kind: string) => boolean): number[] {
+  const all: number[] = [];
+  for (const [kind, list] of result.latencies) if (include(kind)) for (const ms of list) all.push(ms);
+  return all;
+}
