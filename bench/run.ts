@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --profile] [NAME…]`: the benchmarks of bench/README in RESULTS.md.
+ * `npm run bench [-- --quick] [--profile] [NAME…]`: the benchmarks described in bench/RESULTS.md
+ * (NAME: commands, lag, rebuild, growth, esdb; all by default).
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
  * Missed targets are printed, never fatal; a benchmark that breaks exits 1 (so CI notices rot).
  */
