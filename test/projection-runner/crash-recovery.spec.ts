@@ -118,6 +118,9 @@ describe('projection runner: crashes', () => {
     await standby.start();
     await kill;
     await rs.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim' AND datname = current_database()`);
+    // A killed process does not come back: keep the victim's supervisor from reconnecting (it would
+    // otherwise race the stand-by for the released locks 100 ms later).
+    const victimGone = victim.stop();
     await eventually(async () => standby.activeProjections().length, (n) => n === names.length);
     for (const name of names) await caughtUp(name);
     for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
@@ -130,7 +133,7 @@ describe('projection runner: crashes', () => {
       (r) => r.rows.every((row, i) => row.rebuilt_at !== null && row.rebuilt_at >= asked[i] && row.build_schema === null),
     );
     expect(await Promise.all(PROJECTIONS.map((p) => dumpModel(rs.pool, p)))).toEqual(before);
-    await victim.stop();
+    await victimGone;
     await victimPool.end();
   });
 });
