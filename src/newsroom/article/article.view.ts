@@ -84,6 +84,23 @@ export function foldArticle(events: RecordedEvent[]): { state: ArticleState; vie
   return { state, view: renderArticle(state, revision, provenance) };
 }
 
+type QuoteView = ArticleView['quotes'][number];
+
+/** One quote in API.md's shape, from the decider's state or a read-model row alike (only the API's fields, in its order). */
+export function quoteView(q: QuoteView): QuoteView {
+  return {
+    id: q.id,
+    text: q.text,
+    speaker: q.speaker,
+    paragraph: q.paragraph,
+    status: q.status,
+    inBody: q.inBody,
+    source: q.source ? { id: q.source.id, name: q.source.name, title: q.source.title, organization: q.source.organization } : null,
+    attribution: q.attribution,
+    method: q.method,
+  };
+}
+
 function renderArticle(article: Article, revision: number, provenance: Provenance): ArticleView {
   return {
     id: article.id,
@@ -96,20 +113,7 @@ function renderArticle(article: Article, revision: number, provenance: Provenanc
     createdAt: provenance.createdAt,
     updatedAt: provenance.updatedAt,
     publishedAt: provenance.publishedAt,
-    quotes: article.quoteOrder.map((id) => {
-      const q = article.quotes[id];
-      return {
-        id: q.id,
-        text: q.text,
-        speaker: q.speaker,
-        paragraph: q.paragraph,
-        status: q.status,
-        inBody: q.inBody,
-        source: q.source ? { id: q.source.id, name: q.source.name, title: q.source.title, organization: q.source.organization } : null,
-        attribution: q.attribution,
-        method: q.method,
-      };
-    }),
+    quotes: article.quoteOrder.map((id) => quoteView(article.quotes[id])),
     topics: article.topics.map((t) => ({ slug: t.slug, label: t.label })),
     claims: article.claimOrder.map((id) => {
       const c = article.claims[id];

@@ -2,7 +2,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { articlesProjection } from '../../../projections/articles.projection';
 import { Page, PageRequest, toPage } from '../../http/pagination';
 import { ArticleStatus } from '../../newsroom/article/article.decider';
-import { ArticleView } from '../../newsroom/article/article.view';
+import { ArticleView, quoteView } from '../../newsroom/article/article.view';
 import { Read, ReadModels } from '../read-models';
 
 export interface ArticleListItem {
@@ -143,17 +143,7 @@ export class GetArticleHandler implements IQueryHandler<GetArticle> {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       publishedAt: row.published_at,
-      quotes: row.quotes.map((q) => ({
-        id: q.id,
-        text: q.text,
-        speaker: q.speaker,
-        paragraph: q.paragraph,
-        status: q.status,
-        inBody: q.inBody,
-        source: q.source ? { id: q.source.id, name: q.source.name, title: q.source.title, organization: q.source.organization } : null,
-        attribution: q.attribution,
-        method: q.method,
-      })),
+      quotes: row.quotes.map(quoteView),
       topics: row.topics.map((t) => ({ slug: t.slug, label: t.label })),
       claims: row.claims.map((c) => ({
         id: c.id,
