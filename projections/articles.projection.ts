@@ -1,5 +1,5 @@
 import { findQuoteParagraph } from '../src/newsroom/text';
-import { ProjectedEvent, Projection, Sql, actorOf, occurredAt, streamEntityId } from './projection';
+import { ProjectedEvent, perEventProjection, Sql, actorOf, occurredAt, streamEntityId } from './projection';
 
 /**
  * `articles`: everything `GET /articles` and `GET /articles/{id}` answer. Rows mirror the decider's
@@ -7,7 +7,7 @@ import { ProjectedEvent, Projection, Sql, actorOf, occurredAt, streamEntityId } 
  * `seq` columns hold the position of the event that created the row: they order quotes, topics,
  * claims and corrections as the article state does.
  */
-export const articlesProjection: Projection = {
+export const articlesProjection = perEventProjection({
   name: 'articles',
   version: 1,
   tables: [
@@ -183,7 +183,7 @@ export const articlesProjection: Projection = {
       await touch(event, sql);
     },
   },
-};
+});
 
 /** Every event moves the article's revision and updatedAt, as `foldArticle` does. */
 async function touch(event: ProjectedEvent<unknown>, sql: Sql): Promise<void> {

@@ -1,47 +1,45 @@
 import { ARTICLE_EVENT_TYPES } from '../src/newsroom/article/article.decider';
 import { SOURCE_EVENT_TYPES } from '../src/newsroom/source/source.decider';
-import { ProjectedEvent, Projection, ProjectionHandlers, Sql, occurredAt, occurredAtTimestamp } from './projection';
+import { ProjectedEvent, Projection, occurredAt, occurredAtTimestamp } from './projection';
 
-/** One row per event, with its provenance: the newsroom-wide audit trail and each article's history. */
-async function record(event: ProjectedEvent, sql: Sql): Promise<void> {
+/** One row per event, with its provenance, as `{entries}` stores it. */
+function entry(event: ProjectedEvent): Record<string, unknown> {
   const { metadata } = event;
   const actor = metadata.actor ?? {};
-  await sql(
-    `INSERT INTO {entries} (position, event_id, stream_id, revision, type, actor_id, actor_name, actor_roles,
-                            occurred_at, occurred_at_ts, reason, data, command_id, correlation_id, causation_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     ON CONFLICT (position) DO NOTHING`,
-    [
-      event.position,
-      event.id,
-      event.streamId,
-      event.revision,
-      event.type,
-      actor.id === undefined ? null : String(actor.id),
-      actor.name === undefined ? null : String(actor.name),
-      JSON.stringify(Array.isArray(actor.roles) ? actor.roles : []),
-      occurredAt(event),
-      occurredAtTimestamp(event),
-      typeof metadata.reason === 'string' ? metadata.reason : null,
-      JSON.stringify(event.data),
-      stringOrNull(metadata.commandId),
-      stringOrNull(metadata.correlationId),
-      stringOrNull(metadata.causationId),
-    ],
-  );
+  return {
+    position: event.position,
+    event_id: event.id,
+    stream_id: event.streamId,
+    revision: event.revision,
+    type: event.type,
+    actor_id: actor.id === undefined ? null : String(actor.id),
+    actor_name: actor.name === undefined ? null : String(actor.name),
+    actor_roles: Array.isArray(actor.roles) ? actor.roles : [],
+    occurred_at: occurredAt(event),
+    occurred_at_ts: occurredAtTimestamp(event).toISOString(),
+    reason: typeof metadata.reason === 'string' ? metadata.reason : null,
+    data: event.data,
+    command_id: stringOrNull(metadata.commandId),
+    correlation_id: stringOrNull(metadata.correlationId),
+    causation_id: stringOrNull(metadata.causationId),
+  };
 }
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-const handlers: ProjectionHandlers = {};
-for (const type of [...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES]) (handlers as Record<string, typeof record>)[type] = record;
-
+/**
+ * `audit`: one row per event, with its provenance — the newsroom-wide audit trail and each
+ * article's history. It applies every event, of any type (`catchAll`), and a whole batch in one
+ * statement: the rows go over as one JSON array and `json_populate_recordset` turns it into rows
+ * of the table's own type.
+ */
 export const auditProjection: Projection = {
   name: 'audit',
   version: 1,
-  catchAll: record,
+  types: new Set([...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES]),
+  catchAll: true,
   tables: [
     `CREATE TABLE {entries} (
        position       numeric PRIMARY KEY,
@@ -65,5 +63,10 @@ export const auditProjection: Projection = {
     `CREATE INDEX ON {entries} (type, position)`,
     `CREATE INDEX ON {entries} (occurred_at_ts)`,
   ],
-  handlers,
+  async apply(events, sql) {
+    await sql(
+      `INSERT INTO {entries} SELECT * FROM json_populate_recordset(NULL::{entries}, $1) ON CONFLICT (position) DO NOTHING`,
+      [JSON.stringify(events.map(entry))],
+    );
+  },
 };

@@ -1,10 +1,10 @@
-import { Projection, actorOf, occurredAt, streamEntityId } from './projection';
+import { perEventProjection, actorOf, occurredAt, streamEntityId } from './projection';
 
 /**
  * `claims`: every claim across articles with its current verdict, plus what the claim lists filter
  * and show by: the article's current headline and its topics.
  */
-export const claimsProjection: Projection = {
+export const claimsProjection = perEventProjection({
   name: 'claims',
   version: 1,
   tables: [
@@ -66,4 +66,4 @@ export const claimsProjection: Projection = {
       );
     },
   },
-};
+});

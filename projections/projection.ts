@@ -50,18 +50,54 @@ export type ProjectionHandlers = { [T in NewsroomEventType]?: ProjectionHandler<
 /**
  * A read model: data plus functions. `tables` are the DDL statements (CREATE TABLE / CREATE INDEX)
  * with placeholder table names; raising `version` means "rebuild me from the first event".
+ *
+ * The runner hands `apply` a batch of events (in log order, only of the `types` it applies unless
+ * `catchAll`, operator-skipped ones removed) inside the batch's transaction. `apply` must leave the
+ * tables exactly as applying the events one at a time would, and should cost a number of statements
+ * that does not grow with the batch: that is what makes rebuilds and busy live batches fast. When it
+ * throws, the runner rolls back and applies the batch one event at a time to find the event at fault.
  */
 export interface Projection {
   readonly name: string;
   readonly version: number;
   readonly tables: readonly string[];
-  readonly handlers: ProjectionHandlers;
+  /** The event types it applies; the others pass it by. */
+  readonly types: ReadonlySet<string>;
   /**
-   * Handles every event type without a handler of its own (the audit trail records everything).
-   * Without it, an event of a type the domain does not know, in an `article-` or `source-` stream,
-   * is a poison event: the projection fails on it rather than silently passing it by.
+   * Applies every event type, known or not (the audit trail records everything). Without it, an
+   * event of a type the domain does not know, in an `article-` or `source-` stream it follows, is a
+   * poison event: the projection fails on it rather than silently passing it by.
    */
-  readonly catchAll?: ProjectionHandler;
+  readonly catchAll: boolean;
+  apply(events: readonly ProjectedEvent[], sql: Sql): Promise<void>;
+}
+
+/**
+ * A projection from per-event handlers, applied one statement set per event: the simplest way to
+ * write one (tests wrap projections this way); the newsroom's own read models are set-based.
+ */
+export function perEventProjection(definition: {
+  name: string;
+  version: number;
+  tables: readonly string[];
+  handlers: ProjectionHandlers;
+  catchAll?: ProjectionHandler;
+}): Projection & { readonly handlers: ProjectionHandlers } {
+  const { handlers, catchAll } = definition;
+  return {
+    name: definition.name,
+    version: definition.version,
+    tables: definition.tables,
+    handlers,
+    types: new Set(Object.keys(handlers)),
+    catchAll: catchAll !== undefined,
+    async apply(events, sql) {
+      for (const event of events) {
+        const handler = (handlers[event.type as NewsroomEventType] as ProjectionHandler | undefined) ?? catchAll;
+        if (handler) await handler(event, sql);
+      }
+    },
+  };
 }
 
 const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;

@@ -1,11 +1,11 @@
-import { Projection, streamEntityId } from './projection';
+import { perEventProjection, streamEntityId } from './projection';
 
 /**
  * `sources`: the source directory with, for each source, the quotes attributed to it across
  * articles. Quotes are tracked from `QuoteAdded` (the attribution event does not carry the text),
  * and article headlines are kept here so that a quote's headline stays current.
  */
-export const sourcesProjection: Projection = {
+export const sourcesProjection = perEventProjection({
   name: 'sources',
   version: 1,
   tables: [
@@ -92,4 +92,4 @@ export const sourcesProjection: Projection = {
       await sql(`UPDATE {quotes} SET status = 'withdrawn' WHERE article_id = $1 AND quote_id = $2`, [streamEntityId(event), event.data.quoteId]);
     },
   },
-};
+});

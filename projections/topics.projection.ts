@@ -1,7 +1,7 @@
-import { Projection, streamEntityId } from './projection';
+import { perEventProjection, streamEntityId } from './projection';
 
 /** `topics`: each topic slug with its label (as first tagged) and how many articles carry it now. */
-export const topicsProjection: Projection = {
+export const topicsProjection = perEventProjection({
   name: 'topics',
   version: 1,
   tables: [
@@ -32,4 +32,4 @@ export const topicsProjection: Projection = {
       await sql(`UPDATE {topics} SET article_count = article_count - $2 WHERE slug = $1`, [slug, untagged.rowCount ?? 0]);
     },
   },
-};
+});

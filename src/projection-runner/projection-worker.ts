@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Pool, PoolClient } from 'pg';
-import { ProjectedEvent, Projection, ProjectionHandler, boundSql, quoteIdent, tableNames } from '../../projections/projection';
+import { ProjectedEvent, Projection, boundSql, quoteIdent, tableNames } from '../../projections/projection';
 import { AllSubscription, EventStore, RecordedEvent, comparePositions } from '../event-store/event-store';
 import { isConnectionError } from '../event-store/postgres-errors';
 import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
@@ -80,7 +80,7 @@ const CATEGORIES: { prefix: string; types: readonly string[] }[] = [
  */
 export function unknownTypeCheck(projection: Projection): (event: ProjectedEvent) => boolean {
   if (projection.catchAll) return () => false;
-  const followed = CATEGORIES.filter((c) => c.types.some((t) => t in projection.handlers));
+  const followed = CATEGORIES.filter((c) => c.types.some((t) => projection.types.has(t)));
   return (event) => followed.some((c) => event.streamId.startsWith(c.prefix) && !c.types.includes(event.type));
 }
 
@@ -287,23 +287,50 @@ export class ProjectionWorker {
 
   private readonly isUnknownType = unknownTypeCheck(this.projection);
 
-  /** Runs the handlers in order; the first that throws (or an unknown type, see unknownTypeCheck) stops the batch. */
+  /**
+   * Applies the batch's events (skipped positions and types the projection does not apply left
+   * out) in one `apply`. When it throws, or an event is a poison by type (see unknownTypeCheck),
+   * the events before the one at fault are applied on their own and that one is reported: `apply`
+   * is retried one event at a time, each behind a savepoint, to find it.
+   */
   private async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[], skipped: Set<string>): Promise<HandlerFailure | null> {
     const sql = boundSql(client, schema, this.tables);
+    const { projection } = this;
+    let poison: HandlerFailure | null = null;
+    const applied: ProjectedEvent[] = [];
     for (let i = 0; i < events.length; i++) {
-      if (skipped.has(events[i].position)) continue;
-      const handler = (this.projection.handlers[events[i].type as keyof Projection['handlers']] as ProjectionHandler | undefined) ?? this.projection.catchAll;
-      if (!handler) {
-        if (this.isUnknownType(events[i])) return { index: i, error: new Error(`unknown event type ${events[i].type} in stream ${events[i].streamId}`) };
-        continue;
-      }
-      try {
-        await handler(events[i], sql);
-      } catch (error) {
-        return { index: i, error };
+      const event = events[i];
+      if (skipped.has(event.position)) continue;
+      if (projection.catchAll || projection.types.has(event.type)) applied.push(event);
+      else if (this.isUnknownType(event)) {
+        poison = { index: i, error: new Error(`unknown event type ${event.type} in stream ${event.streamId}`) };
+        break;
       }
     }
-    return null;
+    if (applied.length === 0) return poison;
+    await client.query('SAVEPOINT batch');
+    try {
+      await projection.apply(applied, sql);
+      await client.query('RELEASE SAVEPOINT batch');
+      return poison;
+    } catch (error) {
+      if (isConnectionError(error)) return { index: 0, error };
+      await client.query('ROLLBACK TO SAVEPOINT batch');
+    }
+    for (const event of applied) {
+      await client.query('SAVEPOINT event');
+      try {
+        await projection.apply([event], sql);
+        await client.query('RELEASE SAVEPOINT event');
+      } catch (error) {
+        if (!isConnectionError(error)) await client.query('ROLLBACK TO SAVEPOINT event');
+        return { index: events.indexOf(event), error };
+      }
+    }
+    // The batch failed as a whole but applies event by event (a set-based `apply` that gets some
+    // combination wrong): the one-by-one result stands, and the projection's author should know.
+    this.settings.logger.warn(`projection ${this.name}: a batch of ${applied.length} failed as a whole but applied one event at a time`);
+    return poison;
   }
 
   private async advance(client: PoolClient, phase: Phase, events: ProjectedEvent[]): Promise<void> {

@@ -1,21 +1,22 @@
 import { Pool } from 'pg';
 import { PROJECTIONS, articlesProjection } from '../../projections';
-import { Projection, ProjectionHandler } from '../../projections/projection';
+import { Projection, Sql } from '../../projections/projection';
 import { ensureInitialised } from '../../src/projection-runner/projection-status';
 import { Newsroom, writeScenario } from '../support/newsroom';
 import { ReadSideDb, checkpoint, cleanModel, dumpModel, eventually, readSideDb } from '../support/read-side';
 
-/** The articles projection, except that the handler for the `nth` event it sees (once) does `fault`. */
-function faulty(nth: number, fault: (sql: Parameters<ProjectionHandler>[1]) => Promise<void>): Projection {
+/** The articles projection, except that the batch holding the `nth` event it sees (once) does `fault` after its rows. */
+function faulty(nth: number, fault: (sql: Sql) => Promise<void>): Projection {
   let seen = 0;
-  const handlers: Record<string, ProjectionHandler> = {};
-  for (const [type, handler] of Object.entries(articlesProjection.handlers) as [string, ProjectionHandler][]) {
-    handlers[type] = async (event, sql) => {
-      await handler(event, sql);
-      if (++seen === nth) await fault(sql);
-    };
-  }
-  return { ...articlesProjection, handlers };
+  return {
+    ...articlesProjection,
+    apply: async (events, sql) => {
+      await articlesProjection.apply(events, sql);
+      const before = seen;
+      seen += events.length;
+      if (before < nth && seen >= nth) await fault(sql);
+    },
+  };
 }
 
 describe('projection runner: crashes', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PROJECTIONS, sourcesProjection } from '../../projections';
-import { ProjectionHandler } from '../../projections/projection';
+import { Projection } from '../../projections/projection';
 import { ProjectionStatus } from '../../src/projection-runner/projection-runner';
 import { Newsroom, writeScenario } from '../support/newsroom';
 import { ReadSideDb, checkpoint, eventually, readSideDb } from '../support/read-side';
@@ -63,15 +63,16 @@ describe('projection runner: a poison event', () => {
 
     // The fix (a handler that copes) ships: the same event is applied, nothing was skipped.
     const seen: string[] = [];
-    const register = sourcesProjection.handlers.SourceRegistered as ProjectionHandler;
-    const fixed = {
+    const fixed: Projection = {
       ...sourcesProjection,
-      handlers: {
-        ...sourcesProjection.handlers,
-        SourceRegistered: (async (event, sql) => {
-          seen.push(event.position);
-          await register({ ...event, data: { name: '(unnamed)', kind: 'person', title: null, organization: null, ...event.data } }, sql);
-        }) as ProjectionHandler,
+      apply: (events, sql) => {
+        for (const event of events) if (event.type === 'SourceRegistered') seen.push(event.position);
+        return sourcesProjection.apply(
+          events.map((event) =>
+            event.type === 'SourceRegistered' ? { ...event, data: { name: '(unnamed)', kind: 'person', title: null, organization: null, ...event.data } } : event,
+          ),
+          sql,
+        );
       },
     };
     const patched = rs.runner({ projections: [fixed] });

@@ -23,8 +23,9 @@ describe('audit projection', () => {
     await m.drop();
   });
 
-  it('handles every article and source event type', () => {
-    expect(Object.keys(auditProjection.handlers).sort()).toEqual([...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES].sort());
+  it('applies every article and source event type, and any other (catch-all)', () => {
+    expect([...auditProjection.types].sort()).toEqual([...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES].sort());
+    expect(auditProjection.catchAll).toBe(true);
   });
 
   it.each([...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES])('%s becomes one entry with stream, revision, position, actor, time, reason, data and ids', async (type) => {

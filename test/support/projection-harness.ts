@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, QueryResultRow } from 'pg';
-import { EventMetadata, ProjectedEvent, Projection, ProjectionHandler, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
+import { EventMetadata, ProjectedEvent, Projection, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
 
 /**
- * A projection's tables in a fresh schema, fed directly through its handlers (one transaction per
- * `given`), for "given events, then rows" specs.
+ * A projection's tables in a fresh schema, fed directly through its `apply` (one batch and one
+ * transaction per `given`), for "given events, then rows" specs.
  */
 export interface ModelHarness {
   schema: string;
@@ -25,10 +25,10 @@ export async function modelHarness(pool: Pool, projection: Projection): Promise<
       try {
         await client.query('BEGIN');
         const sql = boundSql(client, schema, tables);
-        for (const event of events) {
-          const handler = projection.handlers[event.type as keyof Projection['handlers']] as ProjectionHandler | undefined;
-          if (handler) await handler(event, sql);
-        }
+        await projection.apply(
+          events.filter((e) => projection.catchAll || projection.types.has(e.type)),
+          sql,
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
