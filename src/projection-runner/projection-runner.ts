@@ -14,7 +14,8 @@ import {
   loadStatuses,
   lockKey,
 } from './projection-status';
-import { ProjectionWorker, RunnerLogger, WorkerSettings } from './projection-worker';
+import { Feed } from './feed';
+import { Feeds, ProjectionWorker, RunnerLogger, WorkerSettings } from './projection-worker';
 
 export interface ProjectionRunnerOptions {
   store: EventStore;
@@ -25,7 +26,7 @@ export interface ProjectionRunnerOptions {
   projections: readonly Projection[];
   /** Largest live batch (one transaction). Default 500. */
   batchSize?: number;
-  /** Events per rebuild transaction. Default 500. */
+  /** Events per rebuild transaction. Default 2000. */
   rebuildBatchSize?: number;
   /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
   standbyPollMs?: number;
@@ -83,16 +84,21 @@ export class ProjectionRunner {
     this.progress.setMaxListeners(0);
     const settings: WorkerSettings = {
       batchSize: options.batchSize ?? 500,
-      rebuildBatchSize: options.rebuildBatchSize ?? 500,
+      rebuildBatchSize: options.rebuildBatchSize ?? 2000,
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       statusPollMs: Math.max(this.standbyPollMs, 250),
       logger: this.logger,
       onBatchCommitted: options.onBatchCommitted,
     };
+    // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
+    const feeds: Feeds = {
+      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+      rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+    };
     for (const projection of options.projections) {
       if (this.workers.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
-      this.workers.set(projection.name, new ProjectionWorker(projection, options.store, options.pool, settings, this.progress));
+      this.workers.set(projection.name, new ProjectionWorker(projection, options.store, options.pool, settings, this.progress, feeds));
     }
   }
 

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { Pool, PoolClient } from 'pg';
 import { ProjectedEvent, Projection, boundSql, quoteIdent, tableNames } from '../../projections/projection';
-import { AllSubscription, EventStore, RecordedEvent, comparePositions } from '../event-store/event-store';
+import { EventStore } from '../event-store/event-store';
 import { isConnectionError } from '../event-store/postgres-errors';
 import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
-import { toDomainEvent } from '../newsroom/event-codec';
 import { SOURCE_EVENT_TYPES } from '../newsroom/source/source.decider';
 import { countEvents } from './event-count';
+import { Feed, FeedWorker, HandlerFailure, NeedsCare, Phase, ProjectionHandlerError, messageOf, toProjectedEvent } from './feed';
 import {
   PROJECTIONS_CHANNEL,
   ProjectionFailure,
@@ -31,42 +31,10 @@ export interface WorkerSettings {
   statusPollMs: number;
   logger: RunnerLogger;
   /** Called after each committed batch, for observation (tests, metrics). */
-  onBatchCommitted?: (projection: string, phase: 'live' | 'rebuild', events: ProjectedEvent[]) => void;
+  onBatchCommitted?: (projection: string, phase: Phase, events: ProjectedEvent[]) => void;
 }
 
-/** Once the build has reached the head read at its start, at most this many more full batches before the swap. */
-const MAX_EXTRA_BATCHES = 20;
-
-/** Every read path goes through `toDomainEvent`, so upcasting happens in one place. */
-export function toProjectedEvent(recorded: RecordedEvent): ProjectedEvent {
-  const { type, data } = toDomainEvent(recorded);
-  return {
-    id: recorded.id,
-    streamId: recorded.streamId,
-    revision: recorded.revision,
-    position: recorded.position,
-    type,
-    data,
-    metadata: recorded.metadata,
-    created: recorded.created,
-  };
-}
-
-/** A handler threw on this event; the projection is marked failed and the event will be retried. */
-export class ProjectionHandlerError extends Error {
-  constructor(
-    readonly projection: string,
-    readonly event: ProjectedEvent,
-    cause: unknown,
-  ) {
-    super(`projection ${projection} failed on ${event.type} at ${event.position}: ${messageOf(cause)}`, { cause });
-    this.name = 'ProjectionHandlerError';
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { ProjectionHandlerError, toProjectedEvent };
 
 const CATEGORIES: { prefix: string; types: readonly string[] }[] = [
   { prefix: 'article-', types: ARTICLE_EVENT_TYPES },
@@ -98,8 +66,10 @@ export function needsRebuild(row: StatusRow, projection: Projection): boolean {
 class Session {
   stopped = false;
   liveRestart = false;
-  sub: AllSubscription | null = null;
   rebuild: Promise<void> | null = null;
+  /** Leave the feed this session's live tables / build follow, when following one. */
+  leaveLive: (() => void) | null = null;
+  leaveBuild: (() => void) | null = null;
   private readonly sleepers = new Set<() => void>();
 
   sleep(ms: number): Promise<void> {
@@ -119,33 +89,34 @@ class Session {
     for (const sleeper of [...this.sleepers]) sleeper();
   }
 
-  /** Ends the current subscription so that the loop re-reads the status row and resubscribes from the checkpoint. */
+  /** Leaves the live feed so that the loop re-reads the status row and follows again from the checkpoint. */
   restartLive(): void {
     this.liveRestart = true;
-    void this.sub?.close();
+    this.leaveLive?.();
     this.wake();
   }
 
   stop(): void {
     this.stopped = true;
+    this.leaveBuild?.();
     this.restartLive();
   }
 }
 
-type Phase = 'live' | 'rebuild';
-interface HandlerFailure {
-  index: number;
-  error: unknown;
+/** The runner's two readers of the log, shared by its workers. */
+export interface Feeds {
+  live: Feed;
+  rebuild: Feed;
 }
 
 /**
- * Feeds one projection while its runner holds the projection's advisory lock: a catch-up
- * subscription from the stored checkpoint for the live tables and, when asked (or when the
- * projection's version changed), a rebuild into fresh tables beside them that is swapped in when
- * caught up. Every batch and its checkpoint commit in one transaction on one client, and the
- * checkpoint row is locked first, so an event can never be applied twice.
+ * Feeds one projection while its runner holds the projection's advisory lock: its live tables
+ * follow the runner's live feed from the stored checkpoint and, when asked (or when the
+ * projection's version changed), a rebuild into fresh tables beside them follows the rebuild feed
+ * and is swapped in when caught up. Every batch and its checkpoint commit in one transaction, and
+ * the checkpoint row is locked first, so an event can never be applied twice (see Feed).
  */
-export class ProjectionWorker {
+export class ProjectionWorker implements FeedWorker {
   private session: Session | null = null;
   private running: Promise<void> | null = null;
   private readonly tables: string[];
@@ -156,8 +127,13 @@ export class ProjectionWorker {
     private readonly pool: Pool,
     private readonly settings: WorkerSettings,
     private readonly progress: EventEmitter,
+    private readonly feeds: Feeds,
   ) {
     this.tables = tableNames(projection);
+  }
+
+  get version(): number {
+    return this.projection.version;
   }
 
   get active(): boolean {
@@ -221,68 +197,16 @@ export class ProjectionWorker {
   }
 
   private async live(session: Session, from: string | null): Promise<void> {
-    const sub = this.store.subscribeToAll({ fromPosition: from ?? undefined, maxBatchSize: this.settings.batchSize });
-    session.sub = sub;
     try {
-      if (session.liveRestart) return;
-      for await (const batch of sub) {
-        if (session.stopped || session.liveRestart) return;
-        const outcome = await this.applyBatch('live', batch.map(toProjectedEvent), null);
-        if (outcome === 'stale') return;
-      }
+      await this.feeds.live.follow(this, from, {
+        onJoined: (leave) => {
+          session.leaveLive = leave;
+          if (session.stopped || session.liveRestart) leave();
+        },
+      });
     } finally {
-      session.sub = null;
-      await sub.close();
+      session.leaveLive = null;
     }
-  }
-
-  /**
-   * Applies the events after the phase's checkpoint, and the new checkpoint, in one transaction.
-   * A handler that throws rolls the batch back; the events before it are then committed on their
-   * own, the failure is recorded with the event's position, and the error propagates (retry with
-   * back-off, never skip). Connection errors are not failures of the projection: just retried.
-   */
-  private async applyBatch(phase: Phase, events: ProjectedEvent[], buildSchema: string | null): Promise<'ok' | 'stale'> {
-    const client = await checkout(this.pool);
-    let broken: Error | undefined;
-    let fresh: ProjectedEvent[] = [];
-    let failure: HandlerFailure | null = null;
-    try {
-      await client.query('BEGIN');
-      const row = await loadStatus(client, this.name, true);
-      const schema = phase === 'live' ? row.schema_name : row.build_schema;
-      const stale = phase === 'live' ? row.version !== this.projection.version : row.build_schema === null || row.build_schema !== buildSchema;
-      const from = phase === 'live' ? row.position : row.build_position;
-      fresh = from === null ? events : events.filter((e) => comparePositions(e.position, from) > 0);
-      if (stale || schema === null || fresh.length === 0) {
-        await client.query('ROLLBACK');
-        return stale ? 'stale' : 'ok';
-      }
-      const skipped = await skippedPositions(client, this.name);
-      failure = await this.applyEvents(client, schema, fresh, skipped);
-      if (failure) {
-        if (isConnectionError(failure.error)) broken = failure.error as Error;
-        await client.query('ROLLBACK');
-      } else {
-        await this.advance(client, phase, fresh);
-        await client.query('COMMIT');
-      }
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      client.done(broken);
-    }
-    if (failure) {
-      if (isConnectionError(failure.error)) throw failure.error;
-      if (failure.index > 0) await this.applyBatch(phase, fresh.slice(0, failure.index), buildSchema);
-      const event = fresh[failure.index];
-      await this.recordFailure(phase, event, failure.error);
-      throw new ProjectionHandlerError(this.name, event, failure.error);
-    }
-    this.progress.emit('progress', this.name);
-    this.settings.onBatchCommitted?.(this.name, phase, fresh);
-    return 'ok';
   }
 
   private readonly isUnknownType = unknownTypeCheck(this.projection);
@@ -291,9 +215,10 @@ export class ProjectionWorker {
    * Applies the batch's events (skipped positions and types the projection does not apply left
    * out) in one `apply`. When it throws, or an event is a poison by type (see unknownTypeCheck),
    * the events before the one at fault are applied on their own and that one is reported: `apply`
-   * is retried one event at a time, each behind a savepoint, to find it.
+   * is retried one event at a time, each behind a savepoint, to find it. Not `careful`, it spends no
+   * statement on savepoints and throws NeedsCare instead: the caller rolls back and comes again.
    */
-  private async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[], skipped: Set<string>): Promise<HandlerFailure | null> {
+  async applyEvents(client: PoolClient, schema: string, events: ProjectedEvent[], skipped: Set<string>, careful = true): Promise<HandlerFailure | null> {
     const sql = boundSql(client, schema, this.tables);
     const { projection } = this;
     let poison: HandlerFailure | null = null;
@@ -307,7 +232,16 @@ export class ProjectionWorker {
         break;
       }
     }
+    if (!careful && poison) throw new NeedsCare(poison.error);
     if (applied.length === 0) return poison;
+    if (!careful) {
+      try {
+        await projection.apply(applied, sql);
+        return null;
+      } catch (error) {
+        throw isConnectionError(error) ? error : new NeedsCare(error);
+      }
+    }
     await client.query('SAVEPOINT batch');
     try {
       await projection.apply(applied, sql);
@@ -331,24 +265,6 @@ export class ProjectionWorker {
     // combination wrong): the one-by-one result stands, and the projection's author should know.
     this.settings.logger.warn(`projection ${this.name}: a batch of ${applied.length} failed as a whole but applied one event at a time`);
     return poison;
-  }
-
-  private async advance(client: PoolClient, phase: Phase, events: ProjectedEvent[]): Promise<void> {
-    const last = events[events.length - 1].position;
-    if (phase === 'live') {
-      await client.query(
-        `UPDATE projection_status SET position = $2, error = NULL, updated_at = now()
-         WHERE name = $1`,
-        [this.name, last],
-      );
-      await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `progress:${this.name}`]);
-    } else {
-      await client.query(
-        `UPDATE projection_status SET build_position = $2, build_done = build_done + $3, build_error = NULL, updated_at = now()
-         WHERE name = $1`,
-        [this.name, last, events.length],
-      );
-    }
   }
 
   private async recordFailure(phase: Phase, event: ProjectedEvent, error: unknown): Promise<void> {
@@ -388,9 +304,11 @@ export class ProjectionWorker {
    * crashed runner left behind is resumed from its own checkpoint.
    */
   private async rebuildOnce(session: Session): Promise<void> {
-    let row = await loadStatus(this.pool, this.name);
+    const row = await loadStatus(this.pool, this.name);
     let schema = row.build_schema;
+    let from = row.build_position;
     if (schema === null || row.build_version !== this.projection.version) {
+      from = null;
       const head = await this.store.headPosition();
       const total = await countEvents(this.store, this.pool, null, head);
       schema = await inTransaction(this.pool, async (client) => {
@@ -411,18 +329,19 @@ export class ProjectionWorker {
       await this.pool.query('UPDATE projection_status SET rebuild_requested_at = NULL WHERE name = $1 AND build_schema = $2', [this.name, schema]);
     }
 
-    let extra = 0;
-    for (;;) {
-      if (session.stopped) return;
-      row = await loadStatus(this.pool, this.name);
-      if (row.build_schema !== schema) return;
-      const reachedTarget = row.build_target === null || (row.build_position !== null && comparePositions(row.build_position, row.build_target) >= 0);
-      const recorded = await this.store.readAll({ fromPosition: row.build_position ?? undefined, maxCount: this.settings.rebuildBatchSize });
-      if (recorded.length === 0) break;
-      // Past the head read at the start, the last few events are left to the swap's final catch-up.
-      if (reachedTarget && (recorded.length < this.settings.rebuildBatchSize || ++extra > MAX_EXTRA_BATCHES)) break;
-      if ((await this.applyBatch('rebuild', recorded.map(toProjectedEvent), schema)) === 'stale') return;
+    let reason;
+    try {
+      reason = await this.feeds.rebuild.follow(this, from, {
+        buildSchema: schema,
+        onJoined: (leave) => {
+          session.leaveBuild = leave;
+          if (session.stopped) leave();
+        },
+      });
+    } finally {
+      session.leaveBuild = null;
     }
+    if (reason !== 'caught-up') return;
     if (session.stopped) return;
     await this.swap(schema);
   }

@@ -1,0 +1,116 @@
+import { PROJECTIONS, sourcesProjection } from '../../projections';
+import { ProjectedEvent, Projection } from '../../projections/projection';
+import { AllSubscription, EventStore, ReadAllOptions, SubscribeToAllOptions } from '../../src/event-store/event-store';
+import { Newsroom, writeScenario } from '../support/newsroom';
+import { ReadSideDb, checkpoint, cleanModel, dumpModel, eventually, readSideDb } from '../support/read-side';
+
+/** The real store, counting how often the log is read. */
+function counted(store: EventStore) {
+  const calls = { subscribeToAll: 0, readAll: 0 };
+  const wrapped = Object.create(store) as EventStore;
+  wrapped.subscribeToAll = (options?: SubscribeToAllOptions): AllSubscription => (calls.subscribeToAll++, store.subscribeToAll(options));
+  wrapped.readAll = (options: ReadAllOptions) => (calls.readAll++, store.readAll(options));
+  return { store: wrapped, calls };
+}
+
+describe('projection runner: one reader of the log for every projection', () => {
+  let rs: ReadSideDb;
+
+  beforeAll(async () => {
+    rs = await readSideDb();
+  });
+  afterAll(async () => {
+    await rs.close();
+  });
+
+  it('live: one subscription feeds all five projections, each batch in one transaction for all of them', async () => {
+    const { store, calls } = counted(rs.store);
+    const batches: { projection: string; positions: string[] }[] = [];
+    const runner = rs.runner({
+      store,
+      onBatchCommitted: (projection, phase, events: ProjectedEvent[]) => {
+        if (phase === 'live') batches.push({ projection, positions: events.map((e) => e.position) });
+      },
+    });
+    await runner.start();
+    await eventually(async () => runner.activeProjections().length, (n) => n === PROJECTIONS.length);
+    const { last } = await writeScenario(new Newsroom(rs.store), 3, 'live');
+    expect((await runner.waitForPosition(last.position, 10_000)).reached).toBe(true);
+    await runner.stop();
+
+    // One subscription, started again only when a worker joined after the first batch (it had not
+    // finished reading its status row): never one per projection.
+    expect(calls.subscribeToAll).toBeGreaterThanOrEqual(1);
+    expect(calls.subscribeToAll).toBeLessThan(PROJECTIONS.length);
+    // Every projection saw every position exactly once, and the batches line up: the audit trail
+    // (every event) was applied in the same batches as the others' events.
+    const audit = batches.filter((b) => b.projection === 'audit').map((b) => b.positions);
+    const all = audit.flat();
+    expect(new Set(all).size).toBe(all.length);
+    for (const projection of PROJECTIONS.filter((p) => p.name !== 'audit')) {
+      for (const batch of batches.filter((b) => b.projection === projection.name)) {
+        expect(audit.some((a) => batch.positions.every((p) => a.includes(p)))).toBe(true);
+      }
+    }
+    // Each projection's model equals one built from scratch.
+    for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
+  });
+
+  it('a projection that fails leaves the batch to the others, and rejoining behind the feed reads the log again for it alone', async () => {
+    const start = await checkpoint(rs.pool, 'sources');
+    let broken = true;
+    let failedAt: string | null = null;
+    // The sources projection fails on every SourceRegistered while `broken`.
+    const flaky: Projection = {
+      ...sourcesProjection,
+      apply: async (events, sql) => {
+        const bad = events.find((e) => e.type === 'SourceRegistered');
+        if (broken && bad) {
+          failedAt ??= bad.position;
+          throw new Error('not today');
+        }
+        await sourcesProjection.apply(events, sql);
+      },
+    };
+    const runner = rs.runner({ projections: PROJECTIONS.map((p) => (p.name === 'sources' ? flaky : p)) });
+    await runner.start();
+    const { last } = await writeScenario(new Newsroom(rs.store), 2, 'after');
+    expect((await runner.waitForPosition(last.position, 10_000, ['articles', 'claims', 'topics', 'audit'])).reached).toBe(true);
+    const [failing] = await eventually(
+      () => runner.status(['sources']),
+      ([s]) => s.error !== null,
+    );
+    expect(failing.error!.position).toBe(failedAt);
+    // It kept what came before the event at fault, and nothing from it on.
+    const stuck = await checkpoint(rs.pool, 'sources');
+    expect(BigInt(stuck!)).toBeGreaterThanOrEqual(BigInt(start!));
+    expect(BigInt(stuck!)).toBeLessThan(BigInt(failedAt!));
+
+    broken = false;
+    expect((await runner.waitForPosition(last.position, 10_000, ['sources'])).reached).toBe(true);
+    await runner.stop();
+    for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
+  });
+
+  it('rebuilds of several projections share one pass over the log', async () => {
+    const { store, calls } = counted(rs.store);
+    const runner = rs.runner({ store, rebuildBatchSize: 50 });
+    await runner.start();
+    const head = (await rs.store.headPosition())!;
+    expect((await runner.waitForPosition(head, 10_000)).reached).toBe(true);
+    const before = calls.readAll;
+    for (const projection of PROJECTIONS) await runner.requestRebuild(projection.name);
+    await eventually(
+      () => runner.status(),
+      (statuses) => statuses.every((s) => s.status === 'running' && s.rebuild === null),
+      30_000,
+    );
+    await runner.stop();
+    const events = Number((await rs.pool.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n);
+    // One pass of pages of 50 (plus the swaps' final catch-ups and a restart or two when a
+    // projection joins late), far fewer than five passes would take.
+    const pages = Math.ceil(events / 50);
+    expect(calls.readAll - before).toBeLessThan(pages * 2 + PROJECTIONS.length * 2);
+    for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
+  });
+});
