@@ -97,6 +97,9 @@ export class PostgresEventStore implements EventStore {
   private listening: Promise<void> | null = null;
   private closed = false;
   private latestNotified = 0n;
+  private toAnnounce = 0n;
+  private announced = 0n;
+  private announcing = false;
 
   constructor(
     private readonly pool: Pool,
@@ -122,8 +125,7 @@ export class PostgresEventStore implements EventStore {
         FROM s, unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) WITH ORDINALITY AS e(id, type, data, metadata, ord)
         RETURNING position, revision
       )
-      SELECT r.revision, r.position, CASE WHEN r.position IS NOT NULL THEN pg_notify('${EVENTS_CHANNEL}', r.position::text) END AS notified
-      FROM (SELECT max(revision) AS revision, max(position) AS position FROM ins) r`;
+      SELECT max(revision) AS revision, max(position) AS position FROM ins`;
     const params: unknown[] = [
       stream,
       n,
@@ -150,7 +152,51 @@ export class PostgresEventStore implements EventStore {
       if (replay) return replay;
       throw new WrongExpectedVersionError(stream, expected, await this.currentRevision(stream));
     }
+    this.announce(BigInt(row.position));
     return { nextExpectedRevision: Number(row.revision), position: String(row.position) };
+  }
+
+  /**
+   * Wakes subscriptions after an append has committed: this process's at once, other processes'
+   * by a NOTIFY sent after the fact. Not in the append's own transaction: PostgreSQL serialises
+   * notifying transactions on one lock held until their commit is flushed, which would cost every
+   * append a whole WAL flush of its own (no group commit) — the append rate would be one per fsync.
+   * At most one NOTIFY is in flight per store; appends meanwhile are announced by the next one,
+   * which carries the highest position (subscribers read from their own position anyway). The
+   * NOTIFY's own commit is not waited for: it is a wake-up, not a record.
+   */
+  private announce(position: bigint): void {
+    if (position > this.latestNotified) this.latestNotified = position;
+    this.appended.emit('appended');
+    if (position > this.toAnnounce) this.toAnnounce = position;
+    if (this.announcing || this.closed) return;
+    this.announcing = true;
+    void (async () => {
+      try {
+        while (this.toAnnounce > this.announced && !this.closed) {
+          const next = this.toAnnounce;
+          const client = await this.pool.connect();
+          const ignore = () => undefined;
+          client.on('error', ignore); // surfaces as the query's rejection instead of crashing the process
+          try {
+            // A literal, not a parameter, so that the statements go as one simple query; it is a bigint.
+            await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('${EVENTS_CHANNEL}', '${next.toString()}'); COMMIT`);
+            client.off('error', ignore);
+            client.release();
+          } catch (error) {
+            // Never back into the pool inside a failed transaction.
+            client.off('error', ignore);
+            client.release(error as Error);
+            throw error;
+          }
+          this.announced = next;
+        }
+      } catch {
+        // Others fall back to their poll; the next append announces again.
+      } finally {
+        this.announcing = false;
+      }
+    })();
   }
 
   /**

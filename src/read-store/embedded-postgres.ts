@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -59,6 +60,17 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 const url = (port: number, database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
+/**
+ * PostgreSQL's defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints) are sized for
+ * a machine shared with much else. The embedded server is this service's own: an eighth of the
+ * memory for shared buffers (between 128 MB and 2 GB), so that the event log's hot pages stay in
+ * them as it grows, and room for rebuilds' bulk writes between checkpoints.
+ */
+function memoryFlags(): string[] {
+  const mb = Math.max(128, Math.min(2048, Math.floor(totalmem() / 8 / 1024 / 1024)));
+  return ['-c', `shared_buffers=${mb}MB`, '-c', 'max_wal_size=4GB'];
+}
+
 export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk', options: { port?: number } = {}): Promise<EmbeddedPostgresHandle> {
   const databaseDir = resolve(join(dataDir, 'postgres'));
   mkdirSync(dataDir, { recursive: true });
@@ -78,7 +90,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
     persistent: true,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     // Keep connections on loopback only; fsync stays on (acknowledged writes must survive a crash).
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...memoryFlags()],
     onLog: () => undefined,
     onError: (message: unknown) => {
       if (process.env.COPYDESK_DEBUG_PG) console.error(String(message));
