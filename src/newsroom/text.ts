@@ -23,14 +23,34 @@ export function splitParagraphs(body: string): string[] {
  * paragraph where it starts.
  */
 export function findQuoteParagraph(body: string, quoteText: string): number | null {
-  const quote = normaliseWhitespace(quoteText);
-  if (quote === '') return null;
-  const paragraphs = splitParagraphs(body).map(normaliseWhitespace);
+  return quoteLocator(body)(quoteText);
+}
 
+/**
+ * `findQuoteParagraph` for many quotes in one body: the body is split and normalised once, not once
+ * per quote, and each distinct quote text is normalised and looked up once. A body revision
+ * re-locates every live quote: without this, folding an article cost revisions × quotes × body.
+ */
+export function quoteLocator(body: string): (quoteText: string) => number | null {
+  const paragraphs = splitParagraphs(body).map(normaliseWhitespace);
+  let joined: string | undefined;
+  const found = new Map<string, number | null>();
+  return (quoteText) => {
+    const known = found.get(quoteText);
+    if (known !== undefined) return known;
+    const quote = normaliseWhitespace(quoteText);
+    joined ??= paragraphs.join(' ');
+    const paragraph = quote === '' ? null : locate(paragraphs, joined, quote);
+    found.set(quoteText, paragraph);
+    return paragraph;
+  };
+}
+
+function locate(paragraphs: string[], joined: string, quote: string): number | null {
   const within = paragraphs.findIndex((p) => p.includes(quote));
   if (within !== -1) return within;
 
-  const at = paragraphs.join(' ').indexOf(quote);
+  const at = joined.indexOf(quote);
   if (at === -1) return null;
   let end = 0;
   for (let i = 0; i < paragraphs.length; i++) {

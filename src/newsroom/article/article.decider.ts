@@ -1,6 +1,6 @@
 import type { CommandMetadata } from '../actor';
 import { DomainError } from '../domain-error';
-import { findQuoteParagraph, normaliseWhitespace, slugify } from '../text';
+import { findQuoteParagraph, normaliseWhitespace, quoteLocator, slugify } from '../text';
 
 export const articleStream = (id: string): string => `article-${id}`;
 
@@ -236,54 +236,133 @@ export const initialState = (): ArticleState => ({ status: 'none' });
 
 // ──────────────────────────────────────────────────────────────────── evolve ──
 
+/**
+ * The version of the article state as `evolve` builds it. Snapshots of the state (a cache the command
+ * executor keeps in PostgreSQL) carry it, and one with another version is ignored, never trusted.
+ * Bump it whenever `evolve`, anything it calls (the quote matching in ../text.ts) or the state's
+ * shape changes; test/unit/snapshot-version.spec.ts fails when those change without a bump.
+ */
+export const ARTICLE_SNAPSHOT_VERSION = '1';
+
 // evolve never throws: decide never writes an event that refers to something missing, and time travel
 // must still be able to fold a stream if one ever did.
 export function evolve(state: ArticleState, event: ArticleEvent): ArticleState {
-  if (event.type === 'ArticleDrafted') {
-    if (state.status !== 'none') return state;
-    const { articleId, headline, body, byline, desk } = event.data;
-    return {
-      status: 'draft',
-      id: articleId,
-      headline,
-      byline,
-      desk,
-      body,
-      quotes: {},
-      quoteOrder: [],
-      topics: [],
-      claims: {},
-      claimOrder: [],
-      corrections: [],
-      submittedBy: null,
-      publishedOnce: false,
-      retractionReason: null,
-    };
-  }
-  if (state.status === 'none') return state;
+  return evolveAll(state, [event]);
+}
 
+/**
+ * `events.reduce(evolve, state)`, in time linear in the events. Copying the whole state per event (the
+ * quotes record, the order arrays) made folding a long article quadratic; here the fold works on a
+ * copy it owns (see {@link ArticleDraft}), so the state passed in, and every object it shares with the
+ * result, stays exactly as it was: to its callers this is as pure as `evolve`.
+ */
+export function evolveAll(state: ArticleState, events: Iterable<ArticleEvent>): ArticleState {
+  let current = state;
+  let draft: ArticleDraft | null = null;
+  for (const event of events) {
+    if (event.type === 'ArticleDrafted') {
+      if (current.status !== 'none') continue;
+      current = drafted(event.data);
+      draft = new ArticleDraft(current, true);
+      continue;
+    }
+    if (current.status === 'none') continue;
+    draft ??= new ArticleDraft(current, false);
+    current = draft.article;
+    apply(draft, event);
+  }
+  return current;
+}
+
+function drafted({ articleId, headline, body, byline, desk }: ArticleDrafted['data']): Article {
+  return {
+    status: 'draft',
+    id: articleId,
+    headline,
+    byline,
+    desk,
+    body,
+    quotes: {},
+    quoteOrder: [],
+    topics: [],
+    claims: {},
+    claimOrder: [],
+    corrections: [],
+    submittedBy: null,
+    publishedOnce: false,
+    retractionReason: null,
+  };
+}
+
+const CONTAINERS = ['quotes', 'quoteOrder', 'topics', 'claims', 'claimOrder', 'corrections'] as const;
+type Container = (typeof CONTAINERS)[number];
+
+/**
+ * The article one fold is building. It starts as a shallow copy of the state the fold began with; a
+ * container (record or array) is copied the first time the fold writes to it and written in place
+ * after that. Objects inside containers (quotes, claims, topics) are never changed, only replaced, so
+ * they can be shared with the state the fold began with.
+ */
+class ArticleDraft {
+  readonly article: Article;
+  private readonly owned: Set<Container>;
+
+  constructor(from: Article, ownsEverything: boolean) {
+    this.article = ownsEverything ? from : { ...from };
+    this.owned = new Set(ownsEverything ? CONTAINERS : []);
+  }
+
+  /** The container, safe to write to. */
+  own<K extends Container>(key: K): Article[K] {
+    if (!this.owned.has(key)) {
+      const value: unknown = this.article[key];
+      this.article[key] = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Article[K];
+      this.owned.add(key);
+    }
+    return this.article[key];
+  }
+
+  /** A container the fold has just built anew. */
+  replace<K extends Container>(key: K, value: Article[K]): void {
+    this.article[key] = value;
+    this.owned.add(key);
+  }
+
+  updateQuote(quoteId: string, update: (q: QuoteState) => QuoteState): void {
+    const quote = this.article.quotes[quoteId];
+    if (quote) this.own('quotes')[quoteId] = update(quote);
+  }
+}
+
+function apply(draft: ArticleDraft, event: Exclude<ArticleEvent, ArticleDrafted>): void {
+  const article = draft.article;
   switch (event.type) {
     case 'HeadlineChanged':
-      return { ...state, headline: event.data.headline };
+      article.headline = event.data.headline;
+      return;
     case 'BodyRevised': {
       const { body, returnedToDraft } = event.data;
-      const quotes: Record<string, QuoteState> = {};
-      for (const [id, quote] of Object.entries(state.quotes)) {
-        if (quote.status === 'withdrawn') {
-          quotes[id] = quote;
-          continue;
-        }
-        const paragraph = findQuoteParagraph(body, quote.text);
-        quotes[id] = { ...quote, inBody: paragraph !== null, paragraph: paragraph ?? quote.paragraph };
+      // The body is normalised once per revision, not once per quote; a quote that is gone keeps its paragraph.
+      const locate = quoteLocator(body);
+      for (const id of Object.keys(article.quotes)) {
+        const quote = article.quotes[id];
+        if (quote.status === 'withdrawn') continue;
+        const found = locate(quote.text);
+        const inBody = found !== null;
+        const paragraph = found ?? quote.paragraph;
+        if (quote.inBody !== inBody || quote.paragraph !== paragraph) draft.own('quotes')[id] = { ...quote, inBody, paragraph };
       }
-      return returnedToDraft
-        ? { ...state, body, quotes, status: 'draft', submittedBy: null }
-        : { ...state, body, quotes };
+      article.body = body;
+      if (returnedToDraft) {
+        article.status = 'draft';
+        article.submittedBy = null;
+      }
+      return;
     }
     case 'QuoteAdded': {
       const { quoteId, text, speaker, paragraph } = event.data;
-      if (state.quotes[quoteId]) return state;
-      const quote: QuoteState = {
+      if (article.quotes[quoteId]) return;
+      draft.own('quotes')[quoteId] = {
         id: quoteId,
         text,
         speaker,
@@ -295,60 +374,61 @@ export function evolve(state: ArticleState, event: ArticleEvent): ArticleState {
         method: null,
         withdrawnReason: null,
       };
-      return { ...state, quotes: { ...state.quotes, [quoteId]: quote }, quoteOrder: [...state.quoteOrder, quoteId] };
+      draft.own('quoteOrder').push(quoteId);
+      return;
     }
     case 'SourceAttributed': {
       const { quoteId, source, attribution, method } = event.data;
-      return updateQuote(state, quoteId, (q) => ({ ...q, status: 'attributed', source, attribution, method }));
+      draft.updateQuote(quoteId, (q) => ({ ...q, status: 'attributed', source, attribution, method }));
+      return;
     }
     case 'QuoteWithdrawn':
-      return updateQuote(state, event.data.quoteId, (q) => ({
-        ...q,
-        status: 'withdrawn',
-        withdrawnReason: event.data.reason,
-      }));
+      draft.updateQuote(event.data.quoteId, (q) => ({ ...q, status: 'withdrawn', withdrawnReason: event.data.reason }));
+      return;
     case 'TopicTagged': {
       const { slug, label } = event.data;
-      if (state.topics.some((t) => t.slug === slug)) return state;
-      return { ...state, topics: [...state.topics, { slug, label }] };
+      if (article.topics.some((t) => t.slug === slug)) return;
+      draft.own('topics').push({ slug, label });
+      return;
     }
     case 'TopicUntagged':
-      return { ...state, topics: state.topics.filter((t) => t.slug !== event.data.slug) };
+      draft.replace('topics', article.topics.filter((t) => t.slug !== event.data.slug));
+      return;
     case 'ClaimRecorded': {
       const { claimId, text, quoteId } = event.data;
-      if (state.claims[claimId]) return state;
-      return {
-        ...state,
-        claims: { ...state.claims, [claimId]: { id: claimId, text, quoteId, verdicts: [] } },
-        claimOrder: [...state.claimOrder, claimId],
-      };
+      if (article.claims[claimId]) return;
+      draft.own('claims')[claimId] = { id: claimId, text, quoteId, verdicts: [] };
+      draft.own('claimOrder').push(claimId);
+      return;
     }
     case 'ClaimVerdictRecorded': {
       const { claimId, verdict, evidence, note } = event.data;
-      const claim = state.claims[claimId];
-      if (!claim) return state;
-      const updated: ClaimState = { ...claim, verdicts: [...claim.verdicts, { verdict, evidence, note }] };
-      return { ...state, claims: { ...state.claims, [claimId]: updated } };
+      const claim = article.claims[claimId];
+      if (!claim) return;
+      draft.own('claims')[claimId] = { ...claim, verdicts: [...claim.verdicts, { verdict, evidence, note }] };
+      return;
     }
     case 'ArticleSubmitted':
-      return { ...state, status: 'in_review', submittedBy: event.data.submittedBy };
+      article.status = 'in_review';
+      article.submittedBy = event.data.submittedBy;
+      return;
     case 'ArticleApproved':
-      return { ...state, status: 'approved' };
+      article.status = 'approved';
+      return;
     case 'ArticlePublished':
-      return { ...state, status: 'published', publishedOnce: true };
+      article.status = 'published';
+      article.publishedOnce = true;
+      return;
     case 'ArticleRetracted':
-      return { ...state, status: 'retracted', retractionReason: event.data.reason };
+      article.status = 'retracted';
+      article.retractionReason = event.data.reason;
+      return;
     case 'CorrectionIssued':
-      return { ...state, corrections: [...state.corrections, { text: event.data.text }] };
+      draft.own('corrections').push({ text: event.data.text });
+      return;
     default:
       return unreachable(event);
   }
-}
-
-function updateQuote(state: Article, quoteId: string, update: (q: QuoteState) => QuoteState): Article {
-  const quote = state.quotes[quoteId];
-  if (!quote) return state;
-  return { ...state, quotes: { ...state.quotes, [quoteId]: update(quote) } };
 }
 
 // ──────────────────────────────────────────────────────────────────── decide ──
@@ -615,5 +695,5 @@ function unreachable(value: never): never {
   throw new Error(`Unhandled article message: ${JSON.stringify(value)}`);
 }
 
-export const decider = { decide, evolve, initialState };
+export const decider = { name: 'article', snapshotVersion: ARTICLE_SNAPSHOT_VERSION, decide, evolve, evolveAll, initialState };
 export const articleDecider = decider;

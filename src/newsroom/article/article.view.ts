@@ -1,6 +1,6 @@
 import { RecordedEvent } from '../../event-store/event-store';
 import { toDomainEvent } from '../event-codec';
-import { Article, ArticleEvent, ArticleState, Evidence, evolve, initialState } from './article.decider';
+import { Article, ArticleEvent, ArticleState, Evidence, evolveAll, initialState } from './article.decider';
 
 /** The article as API.md's `GET /articles/{id}` shows it. */
 export interface ArticleView {
@@ -67,11 +67,11 @@ function occurredAt(event: RecordedEvent): string {
  * `evolve`, so the view can never disagree with what the command side decides on.
  */
 export function foldArticle(events: RecordedEvent[]): { state: ArticleState; view: ArticleView | null } {
-  let state = initialState();
+  const domain = events.map((recorded) => toDomainEvent<ArticleEvent>(recorded));
+  const state = evolveAll(initialState(), domain);
   const provenance: Provenance = { createdAt: '', updatedAt: '', publishedAt: null, checked: {}, corrections: [] };
-  for (const recorded of events) {
-    const event = toDomainEvent<ArticleEvent>(recorded);
-    state = evolve(state, event);
+  for (const [i, recorded] of events.entries()) {
+    const event = domain[i];
     const at = occurredAt(recorded);
     if (event.type === 'ArticleDrafted') provenance.createdAt = at;
     if (event.type === 'ArticlePublished' && !provenance.publishedAt) provenance.publishedAt = at;

@@ -53,6 +53,12 @@ export const initialState = (): SourceState => ({ status: 'none' });
 
 // ──────────────────────────────────────────────────────────────────── evolve ──
 
+/**
+ * The version of the source state as `evolve` builds it, carried by stored snapshots: bump it when
+ * evolve or the state changes (see ARTICLE_SNAPSHOT_VERSION; test/unit/snapshot-version.spec.ts).
+ */
+export const SOURCE_SNAPSHOT_VERSION = '1';
+
 export function evolve(state: SourceState, event: SourceEvent): SourceState {
   switch (event.type) {
     case 'SourceRegistered': {
@@ -124,5 +130,5 @@ function unreachable(value: never): never {
   throw new Error(`Unhandled source message: ${JSON.stringify(value)}`);
 }
 
-export const decider = { decide, evolve, initialState };
+export const decider = { name: 'source', snapshotVersion: SOURCE_SNAPSHOT_VERSION, decide, evolve, initialState };
 export const sourceDecider = decider;
