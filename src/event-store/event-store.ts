@@ -79,6 +79,14 @@ export interface EventStore {
   appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
   /** Events of one stream in revision order; an unknown stream reads as empty. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The event with this id if it is in this stream, else null (also when the id is stored in another
+   * stream). The command executor asks for a retried command's first event this way. Postgres answers
+   * from the unique index on event ids; EventStoreDB has no lookup by id, so its adapter reads the
+   * stream backwards from the end: the cost grows with the events after the one sought, and is the
+   * whole stream when it is absent.
+   */
+  findEvent(stream: string, eventId: string): Promise<RecordedEvent | null>;
   /** A page of $all in global order, system events excluded. */
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The position of the newest event in $all, or null when the log is empty. */

@@ -192,6 +192,30 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * EventStoreDB cannot look an event up by id, so this reads the stream backwards from its end a
+   * page at a time until it meets the id: cheap for a recent event, the whole stream for an absent
+   * one. The command executor only asks when a command may be a retry (its id derives from an
+   * Idempotency-Key), never for a command with a fresh random id.
+   */
+  async findEvent(stream: string, eventId: string): Promise<RecordedEvent | null> {
+    const pageSize = 500;
+    let from: bigint | typeof END = END;
+    try {
+      for (;;) {
+        const page: ResolvedEvent[] = [];
+        for await (const resolved of this.client.readStream(stream, { fromRevision: from, direction: BACKWARDS, maxCount: pageSize })) page.push(resolved);
+        for (const resolved of page) if (resolved.event?.id === eventId) return toRecorded(resolved);
+        const oldest = page[page.length - 1]?.event?.revision;
+        if (page.length < pageSize || oldest === undefined || oldest === 0n) return null;
+        from = oldest - 1n;
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      this.mapError(error);
+    }
+  }
+
   /** One page of $all: every event read is consumed, so no read call is left open. */
   private async readAllPage(fromPosition: ReadPosition, maxCount: number, direction: typeof FORWARDS | typeof BACKWARDS) {
     const page: AllStreamResolvedEvent[] = [];

@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS events (
 const VISIBLE_LIMIT = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${INDEX_BITS})`;
 
 const COLUMNS = 'position, stream_id, revision, id, type, data, metadata, created';
+/** Event ids are stored as uuid: anything else names no event (and must not reach the cast). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface EventRow {
   position: string;
@@ -240,6 +242,15 @@ export class PostgresEventStore implements EventStore {
       )
       .catch((error) => mapPgError(error, 'eventStore'));
     return rows.map(toRecorded);
+  }
+
+  /** One probe of the unique index on `id`. */
+  async findEvent(stream: string, eventId: string): Promise<RecordedEvent | null> {
+    if (!UUID.test(eventId)) return null;
+    const { rows } = await this.pool
+      .query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE id = $1 AND stream_id = $2`, [eventId, stream])
+      .catch((error) => mapPgError(error, 'eventStore'));
+    return rows.length ? toRecorded(rows[0]) : null;
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {

@@ -127,6 +127,34 @@ export function eventStoreContract(name: string, setup: () => Promise<ContractSe
       });
     });
 
+    describe('finding an event by id', () => {
+      it('finds an event of the stream by its id wherever it lies, as readStream returns it', async () => {
+        const s = stream();
+        // More than one page of the EventStoreDB adapter's backwards scan (500), in two appends.
+        const events = newEvents(700);
+        await store.appendToStream(s, events.slice(0, 350), { expectedRevision: 'no_stream' });
+        await store.appendToStream(s, events.slice(350), { expectedRevision: 349 });
+        const stored = await store.readStream(s);
+        for (const revision of [0, 1, 199, 200, 499, 500, 699]) {
+          expect(await store.findEvent(s, events[revision].id)).toEqual(stored[revision]);
+        }
+      });
+
+      it('answers null for an id that is not in the stream, is in another stream, or names no event', async () => {
+        const s = stream();
+        const other = stream();
+        const [mine] = newEvents(1);
+        const [theirs] = newEvents(1);
+        await store.appendToStream(s, [mine], { expectedRevision: 'no_stream' });
+        await store.appendToStream(other, [theirs], { expectedRevision: 'no_stream' });
+        expect(await store.findEvent(s, theirs.id)).toBeNull();
+        expect(await store.findEvent(s, randomUUID())).toBeNull();
+        expect(await store.findEvent(s, 'not-a-uuid')).toBeNull();
+        expect(await store.findEvent(stream(), mine.id)).toBeNull();
+        expect(await store.findEvent(other, theirs.id)).toMatchObject({ id: theirs.id, streamId: other, revision: 0 });
+      });
+    });
+
     describe('$all', () => {
       it('reads in global order from an exclusive position, with maxCount', async () => {
         const head = (await store.headPosition()) ?? undefined;
