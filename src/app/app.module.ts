@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { Pool } from 'pg';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
 import { EVENT_STORE } from '../event-store/event-store';
@@ -14,6 +15,7 @@ import { WriteThrottlerGuard } from '../http/write-throttler.guard';
 import { ArticleCommandHandler } from '../newsroom/article/article-command.handler';
 import { ArticlesController } from '../newsroom/article/articles.controller';
 import { CommandExecutor } from '../newsroom/command-executor';
+import { DECIDER_SNAPSHOTS, PostgresSnapshotStore } from '../newsroom/snapshots';
 import { SourceCommandHandler } from '../newsroom/source/source-command.handler';
 import { SourcesController } from '../newsroom/source/sources.controller';
 import { READ_SIDE_CONTROLLERS, readSideProviders } from '../read-store/read-side.module';
@@ -36,6 +38,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: DECIDER_SNAPSHOTS, useFactory: (pool: Pool) => new PostgresSnapshotStore(pool), inject: [PG_POOL] },
         CommandExecutor,
         ArticleCommandHandler,
         SourceCommandHandler,

@@ -48,7 +48,7 @@ export async function importArticle(runtime: Runtime, file: string, headline: st
     articleDecider,
     articleStream(articleId),
     articleId,
-    { actor, commandId, correlationId: commandId, causationId: commandId, now },
+    { actor, commandId, freshCommandId: true, correlationId: commandId, causationId: commandId, now },
     () => ({ type: 'DraftArticle' as const, data: { articleId, headline: dto.headline, body: dto.body, byline: dto.byline ?? null, desk: null }, metadata: { actor, now } }),
   );
 }

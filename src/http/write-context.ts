@@ -40,6 +40,7 @@ export function commandContext(request: AuthenticatedRequest): CommandContext {
   return {
     actor,
     commandId,
+    freshCommandId: key === undefined,
     correlationId: correlation && correlation.length <= 200 ? correlation : commandId,
     causationId: commandId,
     now: new Date().toISOString(),

@@ -5,6 +5,11 @@ export interface CommandContext {
   actor: Actor;
   /** Unique per command; derived from the Idempotency-Key when one is sent. */
   commandId: string;
+  /**
+   * True when `commandId` was made at random for this command (no Idempotency-Key): no earlier attempt
+   * of it can have written events, so the executor does not look for them.
+   */
+  freshCommandId?: boolean;
   correlationId: string;
   causationId: string;
   /** ISO-8601; the only clock a command sees. */

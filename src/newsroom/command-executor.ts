@@ -1,23 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
-import { DomainEvent, schemaVersionOf, toDomainEvent } from './event-codec';
+import { DomainEvent, schemaVersionOf } from './event-codec';
 import { GENESIS_HASH, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
+import { DECIDER_SNAPSHOTS, SnapshotStore } from './snapshots';
+import { Decider, STREAM_STATES_OPTIONS, StreamStates, StreamStatesOptions } from './stream-states';
 
-export interface Decider<C, E extends DomainEvent, S> {
-  decide(command: C, state: S): E[];
-  evolve(state: S, event: E): S;
-  initialState(): S;
-}
+export { fold } from './stream-states';
+export type { Decider } from './stream-states';
+
+/** The id of a command's `index`-th event in `stream`: the same every time the command is tried. */
+export const commandEventId = (commandId: string, stream: string, index: number): string => uuidV5(`${commandId}:${stream}:${index}`);
 
 /**
  * The events a command appends, with their metadata: who and why from the context, and each
  * event's place in its stream's hash chain (it seals the one before it). Ids derive from the
  * command id, so a retried command writes the same ids.
  */
-export function sealEvents(stream: string, last: RecordedEvent | null, decided: DomainEvent[], context: CommandContext, reason?: string): NewEvent[] {
+export function sealEvents(
+  stream: string,
+  last: { revision: number; metadata: { hash?: unknown } } | null,
+  decided: DomainEvent[],
+  context: CommandContext,
+  reason?: string,
+): NewEvent[] {
   let previousHash = typeof last?.metadata.hash === 'string' ? last.metadata.hash : GENESIS_HASH;
   const revision = last ? last.revision : -1;
   return decided.map((event, index) => {
@@ -32,26 +40,33 @@ export function sealEvents(stream: string, last: RecordedEvent | null, decided: 
       previousHash,
     };
     metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
-    return { id: uuidV5(`${context.commandId}:${stream}:${index}`), type: event.type, data: event.data as JsonObject, metadata };
+    return { id: commandEventId(context.commandId, stream, index), type: event.type, data: event.data as JsonObject, metadata };
   });
 }
 
 /** How often a command without If-Match is re-decided on fresh state after losing a race. */
 const MAX_ATTEMPTS = 10;
-
-/** Folds a stream's events into the decider's state. */
-export function fold<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, events: RecordedEvent[]): S {
-  return events.reduce((state, event) => decider.evolve(state, toDomainEvent<E>(event)), decider.initialState());
-}
+/** Events read at a time when following a retried command's events past its first. */
+const LOOKAHEAD = 16;
 
 /**
- * The one way a command becomes events: read the stream, fold, decide, append at the revision that
- * was read. A lost race is re-decided on fresh state (or answered 412 when the client sent If-Match);
- * a command whose events are already in the stream (same command id) answers as it did the first time.
+ * The one way a command becomes events: load the state (see {@link StreamStates}: a cached or
+ * snapshotted fold plus the events after it, read from the log), decide, append at the revision that
+ * was loaded. A lost race is re-decided on fresh state (or answered 412 when the client sent
+ * If-Match); a command whose events are already in the stream (same command id) answers as it did
+ * the first time.
  */
 @Injectable()
-export class CommandExecutor {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+export class CommandExecutor implements BeforeApplicationShutdown {
+  private readonly states: StreamStates;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(DECIDER_SNAPSHOTS) snapshots?: SnapshotStore | null,
+    @Optional() @Inject(STREAM_STATES_OPTIONS) options?: StreamStatesOptions,
+  ) {
+    this.states = new StreamStates(store, snapshots ?? null, options);
+  }
 
   async execute<C, E extends DomainEvent, S>(
     decider: Decider<C, E, S>,
@@ -62,24 +77,21 @@ export class CommandExecutor {
     options: { reason?: string; created?: Record<string, string> } = {},
   ): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
-      const events = await this.store.readStream(stream);
-      const current = events.length ? events[events.length - 1] : undefined;
-      const alreadyApplied = events.filter((e) => e.metadata.commandId === context.commandId);
-      if (alreadyApplied.length > 0) {
-        const last = alreadyApplied[alreadyApplied.length - 1];
-        return { id: aggregateId, revision: last.revision, position: last.position, changed: true, created: options.created };
-      }
-      const revision = current ? current.revision : -1;
+      const { state, revision, head } = await this.states.load(decider, stream);
+      // Looked up after the load: if an earlier attempt of this command appends after this point, the
+      // append below is at a stale revision, fails, and the next attempt finds it.
+      const applied = context.freshCommandId ? null : await this.appliedBefore(stream, context.commandId);
+      if (applied) return { id: aggregateId, revision: applied.revision, position: applied.position, changed: true, created: options.created };
       if (context.ifMatch !== undefined && context.ifMatch !== revision) throw preconditionFailed(revision);
-      const state = fold(decider, events);
       const decided = decider.decide(command(state), state);
       if (decided.length === 0) {
-        if (!current) throw new Error(`decider returned no events for a new stream ${stream}`);
-        return { id: aggregateId, revision, position: current.position, changed: false };
+        if (!head) throw new Error(`decider returned no events for a new stream ${stream}`);
+        return { id: aggregateId, revision, position: head.position, changed: false };
       }
       try {
-        const newEvents = sealEvents(stream, current ?? null, decided, context, options.reason);
-        const result = await this.store.appendToStream(stream, newEvents, { expectedRevision: current ? current.revision : 'no_stream' });
+        const last = head ? { revision: head.revision, metadata: { hash: head.hash } } : null;
+        const newEvents = sealEvents(stream, last, decided, context, options.reason);
+        const result = await this.store.appendToStream(stream, newEvents, { expectedRevision: head ? head.revision : 'no_stream' });
         return { id: aggregateId, revision: result.nextExpectedRevision, position: result.position, changed: true, created: options.created };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
@@ -92,10 +104,39 @@ export class CommandExecutor {
     }
   }
 
-  /** The state of a stream, folded from the log, with the revision it stands at (-1 when empty). */
-  async load<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, toRevision?: number) {
-    const events = await this.store.readStream(stream, { toRevision });
-    return { state: fold(decider, events), revision: events.length ? events[events.length - 1].revision : -1, events };
+  /**
+   * The last event an earlier attempt of this command appended to the stream, or null. Its first
+   * event's id is known (it derives from the command id), so this is a lookup, not a scan; a command's
+   * events are appended together, so the rest follow it.
+   */
+  private async appliedBefore(stream: string, commandId: string): Promise<RecordedEvent | null> {
+    const first = await this.store.findEvent(stream, commandEventId(commandId, stream, 0));
+    if (!first) return null;
+    let last = first;
+    for (;;) {
+      const next = await this.store.readStream(stream, { fromRevision: last.revision + 1, toRevision: last.revision + LOOKAHEAD });
+      for (const event of next) {
+        if (event.id !== commandEventId(commandId, stream, event.revision - first.revision)) return last;
+        last = event;
+      }
+      if (next.length < LOOKAHEAD) return last;
+    }
+  }
+
+  /** The state of a stream, with the revision it stands at (-1 when empty); at `toRevision` for time travel. */
+  async load<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, toRevision?: number): Promise<{ state: S; revision: number }> {
+    const { state, revision } = await this.states.load(decider, stream, toRevision);
+    return { state, revision };
+  }
+
+  /** Resolves when the snapshot writes started so far have ended. */
+  settled(): Promise<void> {
+    return this.states.settled();
+  }
+
+  /** Lets snapshot writes in flight finish before the pool they use is closed. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.settled();
   }
 }
 

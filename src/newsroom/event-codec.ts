@@ -31,6 +31,18 @@ export function schemaVersionOf(type: string): number {
 }
 
 /**
+ * The current schema version of every event type that has more than one, e.g. `TopicTagged@2`: part
+ * of a stored snapshot's version, because an upcaster added or changed changes what a fold makes of
+ * the same stored events.
+ */
+export function schemaFingerprint(): string {
+  return Object.keys(SCHEMAS)
+    .sort()
+    .map((type) => `${type}@${schemaVersionOf(type)}`)
+    .join(',');
+}
+
+/**
  * A stored event as the domain knows it now. Every read path (command handlers, projections, time
  * travel) goes through here, so older schema versions are upcast in one place. Events written
  * before versioning (no `schemaVersion`) count as version 1.

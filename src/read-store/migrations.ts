@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
+import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
 
 interface Migration {
@@ -36,6 +37,7 @@ const MIGRATIONS: Migration[] = [
             PRIMARY KEY (name, position)
           )`,
   },
+  { id: '004-decider-snapshots', sql: DECIDER_SNAPSHOTS_SCHEMA },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];
