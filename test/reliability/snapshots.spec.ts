@@ -239,9 +239,9 @@ describe('decider snapshots and the state cache', () => {
     await draft(e, id);
     for (let i = 1; i <= 4; i++) await tag(e, id, `Topic ${i}`);
     const good = await forge(id, 3);
-    const { gzipSync } = await import('node:zlib');
+    const { brotliCompressSync } = await import('node:zlib');
     const altered = JSON.stringify({ ...(good.state as object), headline: 'ALTERED' });
-    await pool.query('UPDATE decider_snapshots SET state = $2 WHERE stream_id = $1', [articleStream(id), gzipSync(altered)]);
+    await pool.query('UPDATE decider_snapshots SET state = $2 WHERE stream_id = $1', [articleStream(id), brotliCompressSync(altered)]);
     await expectLoadsLikeTheLog(executor(100), id);
     const { rows } = await pool.query('SELECT 1 FROM decider_snapshots WHERE stream_id = $1', [articleStream(id)]);
     expect(rows).toEqual([]);
