@@ -22,8 +22,12 @@ describe('Postgres event log: out-of-order commits', () => {
   });
 
   it('hides a committed event until an older in-flight transaction ends, then orders the older one first', async () => {
-    await store.appendToStream('warmup', [{ id: randomUUID(), type: 'T', data: {}, metadata: {} }], { expectedRevision: 'any' });
-    const head = (await store.headPosition())!;
+    const warmup = await store.appendToStream('warmup', [{ id: randomUUID(), type: 'T', data: {}, metadata: {} }], { expectedRevision: 'any' });
+    const head = warmup.position;
+    // Until no older transaction is in flight anywhere on the server, not even the warm-up is visible.
+    for (const deadline = Date.now() + 5000; (await store.headPosition()) !== head && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const slow = await pool.connect();
     try {
       await slow.query('BEGIN');
@@ -40,7 +44,13 @@ describe('Postgres event log: out-of-order commits', () => {
       );
       await slow.query('COMMIT');
 
-      const visible = await store.readAll({ fromPosition: head, maxCount: 10 });
+      // Visible once no older transaction is in flight anywhere on the server (xids are cluster-wide:
+      // other specs' transactions on other databases hold the horizon back for a moment too).
+      let visible = await store.readAll({ fromPosition: head, maxCount: 10 });
+      for (const deadline = Date.now() + 5000; visible.length < 2 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        visible = await store.readAll({ fromPosition: head, maxCount: 10 });
+      }
       expect(visible.map((e) => e.streamId)).toEqual(['slow', 'fast']);
       expect(visible[1].position).toBe(fast.position);
     } finally {
