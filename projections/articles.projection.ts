@@ -1,13 +1,18 @@
 import { findQuoteParagraph } from '../src/newsroom/text';
-import { ProjectedEvent, perEventProjection, Sql, actorOf, occurredAt, streamEntityId } from './projection';
+import { ProjectedEvent, actorOf, occurredAt, streamEntityId } from './projection';
+import { AppendSet, RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
 /**
  * `articles`: everything `GET /articles` and `GET /articles/{id}` answer. Rows mirror the decider's
  * `evolve` (and `foldArticle` for who/when), so the read model and time travel never disagree.
  * `seq` columns hold the position of the event that created the row: they order quotes, topics,
  * claims and corrections as the article state does.
+ *
+ * Set-based (see row-set.ts): a batch loads the articles it names, and their quotes, topics or claims
+ * when its events touch those, in one SELECT; applies the events to them in memory; writes what
+ * changed in one statement.
  */
-export const articlesProjection = perEventProjection({
+export const articlesProjection = setBasedProjection({
   name: 'articles',
   version: 1,
   tables: [
@@ -71,126 +76,260 @@ export const articlesProjection = perEventProjection({
        PRIMARY KEY (article_id, seq)
      )`,
   ],
+  model,
   handlers: {
-    ArticleDrafted: async (event, sql) => {
-      const { headline, body, byline, desk } = event.data;
-      const at = occurredAt(event);
-      await sql(
-        `INSERT INTO {articles} (id, headline, byline, desk, status, body, revision, created_position, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8)
-         ON CONFLICT (id) DO NOTHING`,
-        [streamEntityId(event), headline, byline ?? null, desk ?? null, body, event.revision, event.position, at],
-      );
-      await touch(event, sql);
+    ArticleDrafted: {
+      reads: needArticle,
+      apply: (event, m) => {
+        const { headline, body, byline, desk } = event.data;
+        const at = occurredAt(event);
+        m.articles.insert(
+          {
+            id: articleId(event),
+            headline,
+            byline: byline ?? null,
+            desk: desk ?? null,
+            status: 'draft',
+            body,
+            revision: event.revision,
+            created_position: event.position,
+            created_at: at,
+            updated_at: at,
+          },
+          { onConflict: 'nothing' },
+        );
+        touch(event, m);
+      },
     },
-    HeadlineChanged: async (event, sql) => {
-      await sql(`UPDATE {articles} SET headline = $2 WHERE id = $1`, [streamEntityId(event), event.data.headline]);
-      await touch(event, sql);
+    HeadlineChanged: {
+      reads: needArticle,
+      apply: (event, m) => {
+        m.articles.update({ id: articleId(event) }, { headline: event.data.headline });
+        touch(event, m);
+      },
     },
-    BodyRevised: async (event, sql) => {
-      const id = streamEntityId(event);
-      const { body, returnedToDraft } = event.data;
-      await sql(`UPDATE {articles} SET body = $2, status = CASE WHEN $3 THEN 'draft' ELSE status END WHERE id = $1`, [id, body, returnedToDraft === true]);
-      // As evolve does: live quotes are looked up in the new body; a quote that is gone keeps its last paragraph.
-      const { rows } = await sql<{ id: string; text: string; paragraph: number }>(
-        `SELECT id, text, paragraph FROM {quotes} WHERE article_id = $1 AND status <> 'withdrawn'`,
-        [id],
-      );
-      for (const quote of rows) {
-        const paragraph = findQuoteParagraph(body, quote.text);
-        await sql(`UPDATE {quotes} SET in_body = $3, paragraph = $4 WHERE article_id = $1 AND id = $2`, [
-          id,
-          quote.id,
-          paragraph !== null,
-          paragraph ?? quote.paragraph,
-        ]);
-      }
-      await touch(event, sql);
+    BodyRevised: {
+      reads: needArticleAnd('quotes'),
+      apply: (event, m) => {
+        const id = articleId(event);
+        const { body, returnedToDraft } = event.data;
+        m.articles.update({ id }, returnedToDraft === true ? { body, status: 'draft' } : { body });
+        // As evolve does: live quotes are looked up in the new body; a quote that is gone keeps its last paragraph.
+        for (const quote of m.quotes.rows({ article_id: id })) {
+          if (quote.status === 'withdrawn') continue;
+          const paragraph = findQuoteParagraph(body, quote.text);
+          m.quotes.update(quote, { in_body: paragraph !== null, paragraph: paragraph ?? quote.paragraph });
+        }
+        touch(event, m);
+      },
     },
-    QuoteAdded: async (event, sql) => {
-      const { quoteId, text, speaker, paragraph } = event.data;
-      await sql(
-        `INSERT INTO {quotes} (article_id, id, seq, text, speaker, paragraph, status, in_body)
-         SELECT $1, $2, $3, $4, $5, $6, 'unattributed', true WHERE EXISTS (SELECT 1 FROM {articles} WHERE id = $1)
-         ON CONFLICT (article_id, id) DO NOTHING`,
-        [streamEntityId(event), quoteId, event.position, text, speaker, paragraph],
-      );
-      await touch(event, sql);
+    QuoteAdded: {
+      reads: needArticleAnd('quotes'),
+      apply: (event, m) => {
+        const id = articleId(event);
+        const { quoteId, text, speaker, paragraph } = event.data;
+        m.quotes.insert(
+          { article_id: id, id: quoteId, seq: event.position, text, speaker, paragraph, status: 'unattributed', in_body: true },
+          { where: m.articles.has({ id }), onConflict: 'nothing' },
+        );
+        touch(event, m);
+      },
     },
-    SourceAttributed: async (event, sql) => {
-      const { quoteId, source, attribution, method } = event.data;
-      const snapshot = { id: source.id, name: source.name, title: source.title, organization: source.organization };
-      await sql(
-        `UPDATE {quotes} SET status = 'attributed', source = $3, attribution = $4, method = $5 WHERE article_id = $1 AND id = $2`,
-        [streamEntityId(event), quoteId, JSON.stringify(snapshot), attribution ?? null, method],
-      );
-      await touch(event, sql);
+    SourceAttributed: {
+      reads: needArticleAnd('quotes'),
+      apply: (event, m) => {
+        const { quoteId, source, attribution, method } = event.data;
+        const snapshot = { id: source.id, name: source.name, title: source.title, organization: source.organization };
+        m.quotes.update(
+          { article_id: articleId(event), id: quoteId },
+          { status: 'attributed', source: JSON.stringify(snapshot), attribution: attribution ?? null, method },
+        );
+        touch(event, m);
+      },
     },
-    QuoteWithdrawn: async (event, sql) => {
-      await sql(`UPDATE {quotes} SET status = 'withdrawn' WHERE article_id = $1 AND id = $2`, [streamEntityId(event), event.data.quoteId]);
-      await touch(event, sql);
+    QuoteWithdrawn: {
+      reads: needArticleAnd('quotes'),
+      apply: (event, m) => {
+        m.quotes.update({ article_id: articleId(event), id: event.data.quoteId }, { status: 'withdrawn' });
+        touch(event, m);
+      },
     },
-    TopicTagged: async (event, sql) => {
-      await sql(
-        `INSERT INTO {topics} (article_id, slug, label, seq)
-         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM {articles} WHERE id = $1)
-         ON CONFLICT (article_id, slug) DO NOTHING`,
-        [streamEntityId(event), event.data.slug, event.data.label, event.position],
-      );
-      await touch(event, sql);
+    TopicTagged: {
+      reads: needArticleAnd('topics'),
+      apply: (event, m) => {
+        const id = articleId(event);
+        m.topics.insert(
+          { article_id: id, slug: event.data.slug, label: event.data.label, seq: event.position },
+          { where: m.articles.has({ id }), onConflict: 'nothing' },
+        );
+        touch(event, m);
+      },
     },
-    TopicUntagged: async (event, sql) => {
-      await sql(`DELETE FROM {topics} WHERE article_id = $1 AND slug = $2`, [streamEntityId(event), event.data.slug]);
-      await touch(event, sql);
+    TopicUntagged: {
+      reads: needArticleAnd('topics'),
+      apply: (event, m) => {
+        m.topics.delete({ article_id: articleId(event), slug: event.data.slug });
+        touch(event, m);
+      },
     },
-    ClaimRecorded: async (event, sql) => {
-      const { claimId, text, quoteId } = event.data;
-      await sql(
-        `INSERT INTO {claims} (article_id, id, seq, text, quote_id, evidence)
-         SELECT $1, $2, $3, $4, $5, '[]' WHERE EXISTS (SELECT 1 FROM {articles} WHERE id = $1)
-         ON CONFLICT (article_id, id) DO NOTHING`,
-        [streamEntityId(event), claimId, event.position, text, quoteId ?? null],
-      );
-      await touch(event, sql);
+    ClaimRecorded: {
+      reads: needArticleAnd('claims'),
+      apply: (event, m) => {
+        const id = articleId(event);
+        const { claimId, text, quoteId } = event.data;
+        m.claims.insert(
+          { article_id: id, id: claimId, seq: event.position, text, quote_id: quoteId ?? null, evidence: '[]' },
+          { where: m.articles.has({ id }), onConflict: 'nothing' },
+        );
+        touch(event, m);
+      },
     },
-    ClaimVerdictRecorded: async (event, sql) => {
-      const { claimId, verdict, evidence, note } = event.data;
-      const by = actorOf(event);
-      await sql(
-        `UPDATE {claims} SET verdict = $3, evidence = $4, note = $5, checked_by_id = $6, checked_by_name = $7, checked_at = $8
-         WHERE article_id = $1 AND id = $2`,
-        [streamEntityId(event), claimId, verdict, JSON.stringify(evidence ?? []), note ?? null, by.id, by.name, occurredAt(event)],
-      );
-      await touch(event, sql);
+    ClaimVerdictRecorded: {
+      reads: needArticleAnd('claims'),
+      apply: (event, m) => {
+        const { claimId, verdict, evidence, note } = event.data;
+        const by = actorOf(event);
+        m.claims.update(
+          { article_id: articleId(event), id: claimId },
+          {
+            verdict,
+            evidence: JSON.stringify(evidence ?? []),
+            note: note ?? null,
+            checked_by_id: by.id,
+            checked_by_name: by.name,
+            checked_at: occurredAt(event),
+          },
+        );
+        touch(event, m);
+      },
     },
-    ArticleSubmitted: (event, sql) => setStatus(event, sql, 'in_review'),
-    ArticleApproved: (event, sql) => setStatus(event, sql, 'approved'),
-    ArticlePublished: async (event, sql) => {
-      await sql(`UPDATE {articles} SET status = 'published', published_at = coalesce(published_at, $2) WHERE id = $1`, [
-        streamEntityId(event),
-        occurredAt(event),
-      ]);
-      await touch(event, sql);
+    ArticleSubmitted: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'in_review') },
+    ArticleApproved: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'approved') },
+    ArticlePublished: {
+      reads: needArticle,
+      apply: (event, m) => {
+        const at = occurredAt(event);
+        m.articles.update({ id: articleId(event) }, (article) => ({ status: 'published', published_at: article.published_at ?? at }));
+        touch(event, m);
+      },
     },
-    ArticleRetracted: (event, sql) => setStatus(event, sql, 'retracted'),
-    CorrectionIssued: async (event, sql) => {
-      const by = actorOf(event);
-      await sql(
-        `INSERT INTO {corrections} (article_id, seq, text, issued_at, issued_by_id, issued_by_name)
-         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM {articles} WHERE id = $1)`,
-        [streamEntityId(event), event.position, event.data.text, occurredAt(event), by.id, by.name],
-      );
-      await touch(event, sql);
+    ArticleRetracted: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'retracted') },
+    CorrectionIssued: {
+      reads: needArticle,
+      apply: (event, m) => {
+        const id = articleId(event);
+        const by = actorOf(event);
+        m.corrections.insert(
+          { article_id: id, seq: event.position, text: event.data.text, issued_at: occurredAt(event), issued_by_id: by.id, issued_by_name: by.name },
+          { where: m.articles.has({ id }) },
+        );
+        touch(event, m);
+      },
     },
   },
 });
 
-/** Every event moves the article's revision and updatedAt, as `foldArticle` does. */
-async function touch(event: ProjectedEvent<unknown>, sql: Sql): Promise<void> {
-  await sql(`UPDATE {articles} SET revision = $2, updated_at = $3 WHERE id = $1`, [streamEntityId(event), event.revision, occurredAt(event)]);
+interface ArticleRow {
+  id: string;
+  headline: string;
+  byline: string | null;
+  desk: string | null;
+  status: string;
+  body: string;
+  revision: number;
+  created_position: string;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
 }
 
-async function setStatus(event: ProjectedEvent<unknown>, sql: Sql, status: string): Promise<void> {
-  await sql(`UPDATE {articles} SET status = $2 WHERE id = $1`, [streamEntityId(event), status]);
-  await touch(event, sql);
+interface QuoteRow {
+  article_id: string;
+  id: string;
+  seq: string;
+  text: string;
+  speaker: string;
+  paragraph: number;
+  status: string;
+  in_body: boolean;
+  /** JSON text of the source snapshot. */
+  source: string | null;
+  attribution: string | null;
+  method: string | null;
+}
+
+interface TopicRow {
+  article_id: string;
+  slug: string;
+  label: string;
+  seq: string;
+}
+
+interface ClaimRow {
+  article_id: string;
+  id: string;
+  seq: string;
+  text: string;
+  quote_id: string | null;
+  verdict: string | null;
+  /** JSON text. */
+  evidence: string;
+  note: string | null;
+  checked_by_id: string | null;
+  checked_by_name: string | null;
+  checked_at: string | null;
+}
+
+interface CorrectionRow {
+  article_id: string;
+  seq: string;
+  text: string;
+  issued_at: string;
+  issued_by_id: string;
+  issued_by_name: string;
+}
+
+interface Model {
+  articles: RowSet<ArticleRow>;
+  quotes: RowSet<QuoteRow>;
+  topics: RowSet<TopicRow>;
+  claims: RowSet<ClaimRow>;
+  corrections: AppendSet<CorrectionRow>;
+}
+
+/** A batch's rows: each article its events name, and its quotes, topics or claims when asked for. */
+function model(unit: UnitOfWork): Model {
+  return {
+    articles: unit.table<ArticleRow>('articles', { loadBy: ['id'] }),
+    quotes: unit.table<QuoteRow>('quotes', { loadBy: ['article_id'] }),
+    topics: unit.table<TopicRow>('topics', { loadBy: ['article_id'] }),
+    claims: unit.table<ClaimRow>('claims', { loadBy: ['article_id'] }),
+    corrections: unit.appendOnly<CorrectionRow>('corrections'),
+  };
+}
+
+function articleId(event: ProjectedEvent<unknown>): string {
+  return streamEntityId(event);
+}
+
+/** Every event reads its article (to touch it, or to know it exists). */
+function needArticle(event: ProjectedEvent<unknown>, m: Model): void {
+  m.articles.need({ id: articleId(event) });
+}
+
+function needArticleAnd(table: 'quotes' | 'topics' | 'claims') {
+  return (event: ProjectedEvent<unknown>, m: Model): void => {
+    needArticle(event, m);
+    m[table].need({ article_id: articleId(event) });
+  };
+}
+
+/** Every event moves the article's revision and updatedAt, as `foldArticle` does. */
+function touch(event: ProjectedEvent<unknown>, m: Model): void {
+  m.articles.update({ id: articleId(event) }, { revision: event.revision, updated_at: occurredAt(event) });
+}
+
+function setStatus(event: ProjectedEvent<unknown>, m: Model, status: string): void {
+  m.articles.update({ id: articleId(event) }, { status });
+  touch(event, m);
 }

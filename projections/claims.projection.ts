@@ -1,10 +1,14 @@
-import { perEventProjection, actorOf, occurredAt, streamEntityId } from './projection';
+import { ProjectedEvent, actorOf, occurredAt, streamEntityId } from './projection';
+import { RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
 /**
  * `claims`: every claim across articles with its current verdict, plus what the claim lists filter
  * and show by: the article's current headline and its topics.
+ *
+ * Set-based (see row-set.ts): one SELECT for the articles, taggings and claims a batch names, the
+ * events applied in memory, one statement for what changed.
  */
-export const claimsProjection = perEventProjection({
+export const claimsProjection = setBasedProjection({
   name: 'claims',
   version: 1,
   tables: [
@@ -34,36 +38,111 @@ export const claimsProjection = perEventProjection({
     `CREATE INDEX ON {claims} (article_id, seq)`,
     `CREATE INDEX ON {claims} (verdict, seq)`,
   ],
+  model,
   handlers: {
-    ArticleDrafted: async (event, sql) => {
-      await sql(`INSERT INTO {articles} (id, headline) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [streamEntityId(event), event.data.headline]);
+    ArticleDrafted: {
+      reads: needArticle,
+      apply: (event, m) => {
+        m.articles.insert({ id: streamEntityId(event), headline: event.data.headline }, { onConflict: 'nothing' });
+      },
     },
-    HeadlineChanged: async (event, sql) => {
-      await sql(`UPDATE {articles} SET headline = $2 WHERE id = $1`, [streamEntityId(event), event.data.headline]);
+    HeadlineChanged: {
+      reads: needArticle,
+      apply: (event, m) => {
+        m.articles.update({ id: streamEntityId(event) }, { headline: event.data.headline });
+      },
     },
-    TopicTagged: async (event, sql) => {
-      await sql(`INSERT INTO {article_topics} (article_id, slug) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [streamEntityId(event), event.data.slug]);
+    TopicTagged: {
+      reads: (event, m) => m.topics.need({ slug: event.data.slug, article_id: streamEntityId(event) }),
+      apply: (event, m) => {
+        m.topics.insert({ article_id: streamEntityId(event), slug: event.data.slug }, { onConflict: 'nothing' });
+      },
     },
-    TopicUntagged: async (event, sql) => {
-      await sql(`DELETE FROM {article_topics} WHERE article_id = $1 AND slug = $2`, [streamEntityId(event), event.data.slug]);
+    TopicUntagged: {
+      reads: (event, m) => m.topics.need({ slug: event.data.slug, article_id: streamEntityId(event) }),
+      apply: (event, m) => {
+        m.topics.delete({ article_id: streamEntityId(event), slug: event.data.slug });
+      },
     },
-    ClaimRecorded: async (event, sql) => {
-      const { claimId, text, quoteId } = event.data;
-      await sql(
-        `INSERT INTO {claims} (article_id, id, seq, text, quote_id, evidence)
-         SELECT $1, $2, $3, $4, $5, '[]' WHERE EXISTS (SELECT 1 FROM {articles} WHERE id = $1)
-         ON CONFLICT (article_id, id) DO NOTHING`,
-        [streamEntityId(event), claimId, event.position, text, quoteId ?? null],
-      );
+    ClaimRecorded: {
+      reads: (event, m) => {
+        needArticle(event, m);
+        needClaims(event, m);
+      },
+      apply: (event, m) => {
+        const id = streamEntityId(event);
+        const { claimId, text, quoteId } = event.data;
+        m.claims.insert(
+          { article_id: id, id: claimId, seq: event.position, text, quote_id: quoteId ?? null, evidence: '[]' },
+          { where: m.articles.has({ id }), onConflict: 'nothing' },
+        );
+      },
     },
-    ClaimVerdictRecorded: async (event, sql) => {
-      const { claimId, verdict, evidence, note } = event.data;
-      const by = actorOf(event);
-      await sql(
-        `UPDATE {claims} SET verdict = $3, evidence = $4, note = $5, checked_by_id = $6, checked_by_name = $7, checked_at = $8
-         WHERE article_id = $1 AND id = $2`,
-        [streamEntityId(event), claimId, verdict, JSON.stringify(evidence ?? []), note ?? null, by.id, by.name, occurredAt(event)],
-      );
+    ClaimVerdictRecorded: {
+      reads: needClaims,
+      apply: (event, m) => {
+        const { claimId, verdict, evidence, note } = event.data;
+        const by = actorOf(event);
+        m.claims.update(
+          { article_id: streamEntityId(event), id: claimId },
+          {
+            verdict,
+            evidence: JSON.stringify(evidence ?? []),
+            note: note ?? null,
+            checked_by_id: by.id,
+            checked_by_name: by.name,
+            checked_at: occurredAt(event),
+          },
+        );
+      },
     },
   },
 });
+
+interface ArticleRow {
+  id: string;
+  headline: string;
+}
+
+interface ArticleTopicRow {
+  article_id: string;
+  slug: string;
+}
+
+interface ClaimRow {
+  article_id: string;
+  id: string;
+  seq: string;
+  text: string;
+  quote_id: string | null;
+  verdict: string | null;
+  /** JSON text. */
+  evidence: string;
+  note: string | null;
+  checked_by_id: string | null;
+  checked_by_name: string | null;
+  checked_at: string | null;
+}
+
+interface Model {
+  articles: RowSet<ArticleRow>;
+  topics: RowSet<ArticleTopicRow>;
+  claims: RowSet<ClaimRow>;
+}
+
+function model(unit: UnitOfWork): Model {
+  return {
+    articles: unit.table<ArticleRow>('articles', { loadBy: ['id'] }),
+    // Keyed (slug, article_id): loaded by both, never by slug alone (a slug has many articles).
+    topics: unit.table<ArticleTopicRow>('article_topics', { loadBy: ['slug', 'article_id'] }),
+    claims: unit.table<ClaimRow>('claims', { loadBy: ['article_id'] }),
+  };
+}
+
+function needArticle(event: ProjectedEvent<unknown>, m: Model): void {
+  m.articles.need({ id: streamEntityId(event) });
+}
+
+function needClaims(event: ProjectedEvent<unknown>, m: Model): void {
+  m.claims.need({ article_id: streamEntityId(event) });
+}

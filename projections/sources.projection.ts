@@ -1,11 +1,15 @@
-import { perEventProjection, streamEntityId } from './projection';
+import { ProjectedEvent, streamEntityId } from './projection';
+import { RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
 /**
  * `sources`: the source directory with, for each source, the quotes attributed to it across
  * articles. Quotes are tracked from `QuoteAdded` (the attribution event does not carry the text),
  * and article headlines are kept here so that a quote's headline stays current.
+ *
+ * Set-based (see row-set.ts): one SELECT for the sources, articles and quotes a batch names, the
+ * events applied in memory, one statement for what changed.
  */
-export const sourcesProjection = perEventProjection({
+export const sourcesProjection = setBasedProjection({
   name: 'sources',
   version: 1,
   tables: [
@@ -35,61 +39,122 @@ export const sourcesProjection = perEventProjection({
      )`,
     `CREATE INDEX ON {quotes} (source_id, attributed_at)`,
   ],
+  model,
   handlers: {
-    SourceRegistered: async (event, sql) => {
-      const { name, kind, title, organization } = event.data;
-      await sql(
-        `INSERT INTO {sources} (id, name, kind, title, organization, revision) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision`,
-        [streamEntityId(event), name, kind, title ?? null, organization ?? null, event.revision],
-      );
+    SourceRegistered: {
+      reads: needSource,
+      apply: (event, m) => {
+        const { name, kind, title, organization } = event.data;
+        m.sources.insert(
+          { id: streamEntityId(event), name, kind, title: title ?? null, organization: organization ?? null, revision: event.revision },
+          { onConflict: (_, excluded) => ({ revision: excluded.revision }) },
+        );
+      },
     },
-    SourceUpdated: async (event, sql) => {
-      const { data } = event;
-      // Only the fields the event carries change; title and organization may change to null.
-      await sql(
-        `UPDATE {sources} SET
-           name = CASE WHEN $2 THEN $3 ELSE name END,
-           title = CASE WHEN $4 THEN $5 ELSE title END,
-           organization = CASE WHEN $6 THEN $7 ELSE organization END,
-           revision = $8
-         WHERE id = $1`,
-        [
-          streamEntityId(event),
-          typeof data.name === 'string',
-          data.name ?? null,
-          'title' in data,
-          data.title ?? null,
-          'organization' in data,
-          data.organization ?? null,
-          event.revision,
-        ],
-      );
+    SourceUpdated: {
+      reads: needSource,
+      apply: (event, m) => {
+        const { data } = event;
+        // Only the fields the event carries change; title and organization may change to null.
+        m.sources.update(
+          { id: streamEntityId(event) },
+          {
+            ...(typeof data.name === 'string' ? { name: data.name } : {}),
+            ...('title' in data ? { title: data.title ?? null } : {}),
+            ...('organization' in data ? { organization: data.organization ?? null } : {}),
+            revision: event.revision,
+          },
+        );
+      },
     },
-    ArticleDrafted: async (event, sql) => {
-      await sql(`INSERT INTO {articles} (id, headline) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [streamEntityId(event), event.data.headline]);
+    ArticleDrafted: {
+      reads: needArticle,
+      apply: (event, m) => {
+        m.articles.insert({ id: streamEntityId(event), headline: event.data.headline }, { onConflict: 'nothing' });
+      },
     },
-    HeadlineChanged: async (event, sql) => {
-      await sql(`UPDATE {articles} SET headline = $2 WHERE id = $1`, [streamEntityId(event), event.data.headline]);
+    HeadlineChanged: {
+      reads: needArticle,
+      apply: (event, m) => {
+        m.articles.update({ id: streamEntityId(event) }, { headline: event.data.headline });
+      },
     },
-    QuoteAdded: async (event, sql) => {
-      await sql(
-        `INSERT INTO {quotes} (article_id, quote_id, text, status) VALUES ($1, $2, $3, 'unattributed')
-         ON CONFLICT (article_id, quote_id) DO NOTHING`,
-        [streamEntityId(event), event.data.quoteId, event.data.text],
-      );
+    QuoteAdded: {
+      reads: needQuotes,
+      apply: (event, m) => {
+        m.quotes.insert(
+          { article_id: streamEntityId(event), quote_id: event.data.quoteId, text: event.data.text, status: 'unattributed' },
+          { onConflict: 'nothing' },
+        );
+      },
     },
-    SourceAttributed: async (event, sql) => {
-      const { quoteId, source, attribution, method } = event.data;
-      // A re-attribution moves the quote to the new source, at the top of its list.
-      await sql(
-        `UPDATE {quotes} SET status = 'attributed', source_id = $3, attribution = $4, method = $5, attributed_at = $6
-         WHERE article_id = $1 AND quote_id = $2`,
-        [streamEntityId(event), quoteId, source.id, attribution ?? null, method, event.position],
-      );
+    SourceAttributed: {
+      reads: needQuotes,
+      apply: (event, m) => {
+        const { quoteId, source, attribution, method } = event.data;
+        // A re-attribution moves the quote to the new source, at the top of its list.
+        m.quotes.update(
+          { article_id: streamEntityId(event), quote_id: quoteId },
+          { status: 'attributed', source_id: source.id, attribution: attribution ?? null, method, attributed_at: event.position },
+        );
+      },
     },
-    QuoteWithdrawn: async (event, sql) => {
-      await sql(`UPDATE {quotes} SET status = 'withdrawn' WHERE article_id = $1 AND quote_id = $2`, [streamEntityId(event), event.data.quoteId]);
+    QuoteWithdrawn: {
+      reads: needQuotes,
+      apply: (event, m) => {
+        m.quotes.update({ article_id: streamEntityId(event), quote_id: event.data.quoteId }, { status: 'withdrawn' });
+      },
     },
   },
 });
+
+interface SourceRow {
+  id: string;
+  name: string;
+  kind: string;
+  title: string | null;
+  organization: string | null;
+  revision: number;
+}
+
+interface ArticleRow {
+  id: string;
+  headline: string;
+}
+
+interface QuoteRow {
+  article_id: string;
+  quote_id: string;
+  text: string;
+  status: string;
+  source_id: string | null;
+  attribution: string | null;
+  method: string | null;
+  attributed_at: string | null;
+}
+
+interface Model {
+  sources: RowSet<SourceRow>;
+  articles: RowSet<ArticleRow>;
+  quotes: RowSet<QuoteRow>;
+}
+
+function model(unit: UnitOfWork): Model {
+  return {
+    sources: unit.table<SourceRow>('sources', { loadBy: ['id'] }),
+    articles: unit.table<ArticleRow>('articles', { loadBy: ['id'] }),
+    quotes: unit.table<QuoteRow>('quotes', { loadBy: ['article_id'] }),
+  };
+}
+
+function needSource(event: ProjectedEvent<unknown>, m: Model): void {
+  m.sources.need({ id: streamEntityId(event) });
+}
+
+function needArticle(event: ProjectedEvent<unknown>, m: Model): void {
+  m.articles.need({ id: streamEntityId(event) });
+}
+
+function needQuotes(event: ProjectedEvent<unknown>, m: Model): void {
+  m.quotes.need({ article_id: streamEntityId(event) });
+}

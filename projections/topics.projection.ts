@@ -1,7 +1,13 @@
-import { perEventProjection, streamEntityId } from './projection';
+import { ProjectedEvent, streamEntityId } from './projection';
+import { RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
-/** `topics`: each topic slug with its label (as first tagged) and how many articles carry it now. */
-export const topicsProjection = perEventProjection({
+/**
+ * `topics`: each topic slug with its label (as first tagged) and how many articles carry it now.
+ *
+ * Set-based (see row-set.ts): one SELECT for the topics and taggings a batch names, the events
+ * applied in memory, one statement for what changed.
+ */
+export const topicsProjection = setBasedProjection({
   name: 'topics',
   version: 1,
   tables: [
@@ -16,20 +22,55 @@ export const topicsProjection = perEventProjection({
        PRIMARY KEY (slug, article_id)
      )`,
   ],
+  model,
   handlers: {
-    TopicTagged: async (event, sql) => {
-      const { slug, label } = event.data;
-      const tagged = await sql(`INSERT INTO {taggings} (slug, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [slug, streamEntityId(event)]);
-      await sql(
-        `INSERT INTO {topics} AS t (slug, label, article_count) VALUES ($1, $2, $3)
-         ON CONFLICT (slug) DO UPDATE SET article_count = t.article_count + excluded.article_count`,
-        [slug, label, tagged.rowCount ?? 0],
-      );
+    TopicTagged: {
+      reads: needTopicAndTagging,
+      apply: (event, m) => {
+        const { slug, label } = event.data;
+        const tagged = m.taggings.insert({ slug, article_id: streamEntityId(event) }, { onConflict: 'nothing' }) ? 1 : 0;
+        m.topics.insert(
+          { slug, label, article_count: tagged },
+          { onConflict: (topic, excluded) => ({ article_count: topic.article_count + excluded.article_count }) },
+        );
+      },
     },
-    TopicUntagged: async (event, sql) => {
-      const { slug } = event.data;
-      const untagged = await sql(`DELETE FROM {taggings} WHERE slug = $1 AND article_id = $2`, [slug, streamEntityId(event)]);
-      await sql(`UPDATE {topics} SET article_count = article_count - $2 WHERE slug = $1`, [slug, untagged.rowCount ?? 0]);
+    TopicUntagged: {
+      reads: needTopicAndTagging,
+      apply: (event, m) => {
+        const { slug } = event.data;
+        const untagged = m.taggings.delete({ slug, article_id: streamEntityId(event) }) ? 1 : 0;
+        m.topics.update({ slug }, (topic) => ({ article_count: topic.article_count - untagged }));
+      },
     },
   },
 });
+
+interface TopicRow {
+  slug: string;
+  label: string;
+  article_count: number;
+}
+
+interface TaggingRow {
+  slug: string;
+  article_id: string;
+}
+
+interface Model {
+  topics: RowSet<TopicRow>;
+  taggings: RowSet<TaggingRow>;
+}
+
+function model(unit: UnitOfWork): Model {
+  return {
+    topics: unit.table<TopicRow>('topics', { loadBy: ['slug'] }),
+    // Keyed (slug, article_id): loaded by both, never by slug alone (a slug has many articles).
+    taggings: unit.table<TaggingRow>('taggings', { loadBy: ['slug', 'article_id'] }),
+  };
+}
+
+function needTopicAndTagging(event: ProjectedEvent<{ slug: string }>, m: Model): void {
+  m.topics.need({ slug: event.data.slug });
+  m.taggings.need({ slug: event.data.slug, article_id: streamEntityId(event) });
+}
