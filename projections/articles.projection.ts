@@ -1,4 +1,4 @@
-import { findQuoteParagraph } from '../src/newsroom/text';
+import { quoteLocator } from '../src/newsroom/text';
 import { ProjectedEvent, actorOf, occurredAt, streamEntityId } from './projection';
 import { AppendSet, RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
@@ -115,9 +115,12 @@ export const articlesProjection = setBasedProjection({
         const { body, returnedToDraft } = event.data;
         m.articles.update({ id }, returnedToDraft === true ? { body, status: 'draft' } : { body });
         // As evolve does: live quotes are looked up in the new body; a quote that is gone keeps its last paragraph.
+        // (The body is split once, when there is a live quote to look up: findQuoteParagraph for many quotes.)
+        let locate: ((text: string) => number | null) | undefined;
         for (const quote of m.quotes.rows({ article_id: id })) {
           if (quote.status === 'withdrawn') continue;
-          const paragraph = findQuoteParagraph(body, quote.text);
+          locate ??= quoteLocator(body);
+          const paragraph = locate(quote.text);
           m.quotes.update(quote, { in_body: paragraph !== null, paragraph: paragraph ?? quote.paragraph });
         }
         touch(event, m);

@@ -107,7 +107,7 @@ const BOOLEANS: Record<string, boolean> = { t: true, true: true, y: true, yes: t
 
 /** The parameter's text as it reaches PostgreSQL (UTF-8, so a lone surrogate arrives as U+FFFD); a NUL is refused. */
 function parameterText(value: unknown): string {
-  const prepared = prepareValue(value);
+  const prepared = typeof value === 'string' ? value : prepareValue(value);
   const text = typeof prepared === 'string' ? prepared : String(prepared);
   if (text.includes('\u0000')) throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
   return text.replace(LONE_SURROGATE, '\uFFFD');
