@@ -101,7 +101,7 @@ export class PostgresEventStore implements EventStore {
   private latestNotified = 0n;
   private toAnnounce = 0n;
   private announced = 0n;
-  private announcing = false;
+  private announcing: Promise<void> | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -154,7 +154,7 @@ export class PostgresEventStore implements EventStore {
       if (replay) return replay;
       throw new WrongExpectedVersionError(stream, expected, await this.currentRevision(stream));
     }
-    this.announce(BigInt(row.position));
+    await this.announce(BigInt(row.position));
     return { nextExpectedRevision: Number(row.revision), position: String(row.position) };
   }
 
@@ -163,42 +163,46 @@ export class PostgresEventStore implements EventStore {
    * by a NOTIFY sent after the fact. Not in the append's own transaction: PostgreSQL serialises
    * notifying transactions on one lock held until their commit is flushed, which would cost every
    * append a whole WAL flush of its own (no group commit) — the append rate would be one per fsync.
-   * At most one NOTIFY is in flight per store; appends meanwhile are announced by the next one,
-   * which carries the highest position (subscribers read from their own position anyway). The
-   * NOTIFY's own commit is not waited for: it is a wake-up, not a record.
+   * The NOTIFY's transaction commits without waiting for the disk (it is a wake-up, not a record),
+   * so it holds that lock only for a moment.
+   *
+   * One NOTIFY is in flight per store at a time, carrying the highest position appended so far;
+   * appends meanwhile are covered by the next one. The append is answered once a NOTIFY covering it
+   * has committed. That costs a round trip, and buys this: a NOTIFY takes a transaction id, and
+   * `$all` is read below the oldest transaction in flight — were it still in flight when the
+   * caller reads `$all` after its next append, that append would not be visible yet.
    */
-  private announce(position: bigint): void {
+  private async announce(position: bigint): Promise<void> {
     if (position > this.latestNotified) this.latestNotified = position;
     this.appended.emit('appended');
     if (position > this.toAnnounce) this.toAnnounce = position;
-    if (this.announcing || this.closed) return;
-    this.announcing = true;
-    void (async () => {
+    // The NOTIFY in flight may have been sent before this append: then the next one covers it.
+    for (let round = 0; round < 2 && this.announced < position && !this.closed; round++) {
+      this.announcing ??= this.announceAll().finally(() => (this.announcing = null));
+      await this.announcing;
+    }
+  }
+
+  private async announceAll(): Promise<void> {
+    while (this.toAnnounce > this.announced && !this.closed) {
+      const next = this.toAnnounce;
+      const client = await this.pool.connect().catch(() => null);
+      if (!client) return; // others fall back to their poll; the next append announces again
+      const ignore = () => undefined;
+      client.on('error', ignore); // surfaces as the query's rejection instead of crashing the process
       try {
-        while (this.toAnnounce > this.announced && !this.closed) {
-          const next = this.toAnnounce;
-          const client = await this.pool.connect();
-          const ignore = () => undefined;
-          client.on('error', ignore); // surfaces as the query's rejection instead of crashing the process
-          try {
-            // A literal, not a parameter, so that the statements go as one simple query; it is a bigint.
-            await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('${EVENTS_CHANNEL}', '${next.toString()}'); COMMIT`);
-            client.off('error', ignore);
-            client.release();
-          } catch (error) {
-            // Never back into the pool inside a failed transaction.
-            client.off('error', ignore);
-            client.release(error as Error);
-            throw error;
-          }
-          this.announced = next;
-        }
-      } catch {
-        // Others fall back to their poll; the next append announces again.
-      } finally {
-        this.announcing = false;
+        // A literal, not a parameter, so that the statements go as one simple query; it is a bigint.
+        await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('${EVENTS_CHANNEL}', '${next.toString()}'); COMMIT`);
+        client.off('error', ignore);
+        client.release();
+      } catch (error) {
+        // Never back into the pool inside a failed transaction.
+        client.off('error', ignore);
+        client.release(error as Error);
+        return;
       }
-    })();
+      this.announced = next;
+    }
   }
 
   /**
