@@ -204,15 +204,23 @@ export class Feed {
     this.delivered = events[events.length - 1].position;
     this.applying = true;
     try {
-      // Fast, without a savepoint; when a member fails, again with one per member to keep the others.
-      if (members.length > 0) {
-        try {
-          await this.transaction(members, events, read, outcomes, committed, false);
-        } catch (error) {
-          if (!(error instanceof NeedsCare)) throw error;
-          await this.transaction(members, events, read, outcomes, committed, true);
-        }
-      }
+      // Live: every member in one transaction (one commit for all). Rebuilds: each build in a
+      // transaction of its own, side by side, so that PostgreSQL works on several while this process
+      // prepares the next; a build's checkpoint is its own anyway.
+      const groups = this.phase === 'live' ? [members] : members.map((m) => [m]);
+      await Promise.all(
+        groups
+          .filter((group) => group.length > 0)
+          .map(async (group) => {
+            // Fast, without a savepoint; when a member fails, again with one per member to keep the others.
+            try {
+              await this.transaction(group, events, read, outcomes, committed, false);
+            } catch (error) {
+              if (!(error instanceof NeedsCare)) throw error;
+              await this.transaction(group, events, read, outcomes, committed, true);
+            }
+          }),
+      );
     } finally {
       this.applying = false;
     }
@@ -308,8 +316,10 @@ export class Feed {
       await client.query(`${advance}${advance ? ';' : ''} COMMIT`);
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      outcomes.clear();
-      committed.length = 0;
+      // Nothing of this transaction happened (other groups' entries stay).
+      const mine = new Set(members.map((m) => m.worker.name));
+      for (const name of mine) outcomes.delete(name);
+      for (let i = committed.length - 1; i >= 0; i--) if (mine.has(committed[i].name)) committed.splice(i, 1);
       throw error;
     } finally {
       client.done(broken);

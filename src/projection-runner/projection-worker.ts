@@ -13,6 +13,7 @@ import {
   StatusRow,
   checkout,
   createBuildSchema,
+  createIndexes,
   inTransaction,
   loadStatus,
 } from './projection-status';
@@ -313,7 +314,7 @@ export class ProjectionWorker implements FeedWorker {
       const total = await countEvents(this.store, this.pool, null, head);
       schema = await inTransaction(this.pool, async (client) => {
         const current = await loadStatus(client, this.name, true);
-        const created = await createBuildSchema(client, this.projection);
+        const created = await createBuildSchema(client, this.projection, { deferIndexes: true });
         await client.query(
           `UPDATE projection_status SET build_schema = $2, build_version = $3, build_position = NULL, build_target = $4, build_done = 0,
                   build_total = $5, build_started_at = clock_timestamp(), build_error = NULL, rebuild_requested_at = NULL, updated_at = now()
@@ -342,6 +343,8 @@ export class ProjectionWorker implements FeedWorker {
       session.leaveBuild = null;
     }
     if (reason !== 'caught-up') return;
+    if (session.stopped) return;
+    await createIndexes(this.pool, this.projection, schema);
     if (session.stopped) return;
     await this.swap(schema);
   }
