@@ -90,7 +90,8 @@ function streamUpdate(expected: ExpectedRevision): string {
 /**
  * The event log in PostgreSQL, for the embedded default and for a single-database deployment.
  * Each append is one statement (one round trip, one commit), serialised per stream by the row lock
- * on `event_streams`; appends to different streams commit concurrently.
+ * on `event_streams`; appends to different streams commit concurrently. The statements run on every
+ * command are named, so that each connection parses and plans them once.
  */
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres' as const;
@@ -139,7 +140,7 @@ export class PostgresEventStore implements EventStore {
     if (typeof expected === 'number') params.push(expected);
     let result;
     try {
-      result = await this.pool.query<{ revision: string | null; position: string | null }>(sql, params);
+      result = await this.pool.query<{ revision: string | null; position: string | null }>({ name: `copydesk_append_${typeof expected === 'number' ? 'at' : expected}`, text: sql, values: params });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         const replay = await this.idempotentResult(stream, events, expected);
@@ -240,10 +241,11 @@ export class PostgresEventStore implements EventStore {
     const to = options.toRevision ?? Number.MAX_SAFE_INTEGER;
     if (to < from) return [];
     const { rows } = await this.pool
-      .query<EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision`,
-        [stream, from, to],
-      )
+      .query<EventRow>({
+        name: 'copydesk_read_stream',
+        text: `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision`,
+        values: [stream, from, to],
+      })
       .catch((error) => mapPgError(error, 'eventStore'));
     return rows.map(toRecorded);
   }
@@ -259,10 +261,11 @@ export class PostgresEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const { rows } = await this.pool
-      .query<EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE position > $1 AND position < ${VISIBLE_LIMIT} ORDER BY position LIMIT $2`,
-        [options.fromPosition ?? '-1', options.maxCount],
-      )
+      .query<EventRow>({
+        name: 'copydesk_read_all',
+        text: `SELECT ${COLUMNS} FROM events WHERE position > $1 AND position < ${VISIBLE_LIMIT} ORDER BY position LIMIT $2`,
+        values: [options.fromPosition ?? '-1', options.maxCount],
+      })
       .catch((error) => mapPgError(error, 'eventStore'));
     return rows.map(toRecorded);
   }
