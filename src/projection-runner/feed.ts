@@ -194,7 +194,7 @@ export class Feed {
     this.looping = false;
   }
 
-  /** Applies one batch to every member in one transaction, then settles the members that are done. */
+  /** Applies one batch to every member (live: all in one transaction), then settles the members that are done. */
   private async apply(events: ProjectedEvent[], read: number): Promise<void> {
     if (events.length === 0) return;
     const members = [...this.members.values()].filter((m) => m.leaving === null);
@@ -208,7 +208,8 @@ export class Feed {
       // transaction of its own, side by side, so that PostgreSQL works on several while this process
       // prepares the next; a build's checkpoint is its own anyway.
       const groups = this.phase === 'live' ? [members] : members.map((m) => [m]);
-      await Promise.all(
+      // allSettled: a failed group must not let the others' transactions run on after this returns.
+      const settled = await Promise.allSettled(
         groups
           .filter((group) => group.length > 0)
           .map(async (group) => {
@@ -221,6 +222,8 @@ export class Feed {
             }
           }),
       );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       this.applying = false;
     }
