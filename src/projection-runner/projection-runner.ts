@@ -26,6 +26,8 @@ export interface ProjectionRunnerOptions {
   projections: readonly Projection[];
   /** Largest live batch (one transaction). Default 500. */
   batchSize?: number;
+  /** Live: how long to let events gather after a small batch (see FeedSettings.lingerMs). Default 5 ms. */
+  lingerMs?: number;
   /** Events per rebuild transaction. Default 2000. */
   rebuildBatchSize?: number;
   /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
@@ -93,7 +95,7 @@ export class ProjectionRunner {
     };
     // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
     const feeds: Feeds = {
-      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
       rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
     };
     for (const projection of options.projections) {
