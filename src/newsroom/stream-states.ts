@@ -139,6 +139,7 @@ export class StreamStates {
   private readonly snapshotEvery: number;
   private readonly logger: { warn(message: string): void };
   private readonly pending = new Set<Promise<void>>();
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: EventStore,
@@ -245,12 +246,18 @@ export class StreamStates {
     }
   }
 
-  /** After the current command has gone on its way; a failure only costs a later fold. */
+  /**
+   * After the current command has gone on its way; a failure only costs a later fold. One at a time,
+   * in the order asked: the discard of a bad snapshot must land before the save of its replacement,
+   * which the save's "only a newer revision replaces" rule would otherwise refuse.
+   */
   private background(work: () => Promise<void>, what: string): void {
-    const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+    const done: Promise<void> = this.queue
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(work)
       .catch((error: unknown) => this.logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => this.pending.delete(done));
     this.pending.add(done);
+    this.queue = done;
   }
 }
