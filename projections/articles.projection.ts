@@ -1,5 +1,6 @@
 import { quoteLocator } from '../src/newsroom/text';
 import { ProjectedEvent, actorOf, occurredAt, streamEntityId } from './projection';
+import { ClaimRow, recordedClaim, verdictOf } from './claim-rows';
 import { AppendSet, RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
 /**
@@ -85,7 +86,7 @@ export const articlesProjection = setBasedProjection({
         const at = occurredAt(event);
         m.articles.insert(
           {
-            id: articleId(event),
+            id: streamEntityId(event),
             headline,
             byline: byline ?? null,
             desk: desk ?? null,
@@ -104,14 +105,14 @@ export const articlesProjection = setBasedProjection({
     HeadlineChanged: {
       reads: needArticle,
       apply: (event, m) => {
-        m.articles.update({ id: articleId(event) }, { headline: event.data.headline });
+        m.articles.update({ id: streamEntityId(event) }, { headline: event.data.headline });
         touch(event, m);
       },
     },
     BodyRevised: {
       reads: needArticleAnd('quotes'),
       apply: (event, m) => {
-        const id = articleId(event);
+        const id = streamEntityId(event);
         const { body, returnedToDraft } = event.data;
         m.articles.update({ id }, returnedToDraft === true ? { body, status: 'draft' } : { body });
         // As evolve does: live quotes are looked up in the new body; a quote that is gone keeps its last paragraph.
@@ -129,7 +130,7 @@ export const articlesProjection = setBasedProjection({
     QuoteAdded: {
       reads: needArticleAnd('quotes'),
       apply: (event, m) => {
-        const id = articleId(event);
+        const id = streamEntityId(event);
         const { quoteId, text, speaker, paragraph } = event.data;
         m.quotes.insert(
           { article_id: id, id: quoteId, seq: event.position, text, speaker, paragraph, status: 'unattributed', in_body: true },
@@ -144,7 +145,7 @@ export const articlesProjection = setBasedProjection({
         const { quoteId, source, attribution, method } = event.data;
         const snapshot = { id: source.id, name: source.name, title: source.title, organization: source.organization };
         m.quotes.update(
-          { article_id: articleId(event), id: quoteId },
+          { article_id: streamEntityId(event), id: quoteId },
           { status: 'attributed', source: JSON.stringify(snapshot), attribution: attribution ?? null, method },
         );
         touch(event, m);
@@ -153,14 +154,14 @@ export const articlesProjection = setBasedProjection({
     QuoteWithdrawn: {
       reads: needArticleAnd('quotes'),
       apply: (event, m) => {
-        m.quotes.update({ article_id: articleId(event), id: event.data.quoteId }, { status: 'withdrawn' });
+        m.quotes.update({ article_id: streamEntityId(event), id: event.data.quoteId }, { status: 'withdrawn' });
         touch(event, m);
       },
     },
     TopicTagged: {
       reads: needArticleAnd('topics'),
       apply: (event, m) => {
-        const id = articleId(event);
+        const id = streamEntityId(event);
         m.topics.insert(
           { article_id: id, slug: event.data.slug, label: event.data.label, seq: event.position },
           { where: m.articles.has({ id }), onConflict: 'nothing' },
@@ -171,38 +172,23 @@ export const articlesProjection = setBasedProjection({
     TopicUntagged: {
       reads: needArticleAnd('topics'),
       apply: (event, m) => {
-        m.topics.delete({ article_id: articleId(event), slug: event.data.slug });
+        m.topics.delete({ article_id: streamEntityId(event), slug: event.data.slug });
         touch(event, m);
       },
     },
     ClaimRecorded: {
       reads: needArticleAnd('claims'),
       apply: (event, m) => {
-        const id = articleId(event);
-        const { claimId, text, quoteId } = event.data;
-        m.claims.insert(
-          { article_id: id, id: claimId, seq: event.position, text, quote_id: quoteId ?? null, evidence: '[]' },
-          { where: m.articles.has({ id }), onConflict: 'nothing' },
-        );
+        const claim = recordedClaim(event);
+        m.claims.insert(claim, { where: m.articles.has({ id: claim.article_id }), onConflict: 'nothing' });
         touch(event, m);
       },
     },
     ClaimVerdictRecorded: {
       reads: needArticleAnd('claims'),
       apply: (event, m) => {
-        const { claimId, verdict, evidence, note } = event.data;
-        const by = actorOf(event);
-        m.claims.update(
-          { article_id: articleId(event), id: claimId },
-          {
-            verdict,
-            evidence: JSON.stringify(evidence ?? []),
-            note: note ?? null,
-            checked_by_id: by.id,
-            checked_by_name: by.name,
-            checked_at: occurredAt(event),
-          },
-        );
+        const { key, patch } = verdictOf(event);
+        m.claims.update(key, patch);
         touch(event, m);
       },
     },
@@ -212,7 +198,7 @@ export const articlesProjection = setBasedProjection({
       reads: needArticle,
       apply: (event, m) => {
         const at = occurredAt(event);
-        m.articles.update({ id: articleId(event) }, (article) => ({ status: 'published', published_at: article.published_at ?? at }));
+        m.articles.update({ id: streamEntityId(event) }, (article) => ({ status: 'published', published_at: article.published_at ?? at }));
         touch(event, m);
       },
     },
@@ -220,7 +206,7 @@ export const articlesProjection = setBasedProjection({
     CorrectionIssued: {
       reads: needArticle,
       apply: (event, m) => {
-        const id = articleId(event);
+        const id = streamEntityId(event);
         const by = actorOf(event);
         m.corrections.insert(
           { article_id: id, seq: event.position, text: event.data.text, issued_at: occurredAt(event), issued_by_id: by.id, issued_by_name: by.name },
@@ -268,20 +254,6 @@ interface TopicRow {
   seq: string;
 }
 
-interface ClaimRow {
-  article_id: string;
-  id: string;
-  seq: string;
-  text: string;
-  quote_id: string | null;
-  verdict: string | null;
-  /** JSON text. */
-  evidence: string;
-  note: string | null;
-  checked_by_id: string | null;
-  checked_by_name: string | null;
-  checked_at: string | null;
-}
 
 interface CorrectionRow {
   article_id: string;
@@ -311,28 +283,25 @@ function model(unit: UnitOfWork): Model {
   };
 }
 
-function articleId(event: ProjectedEvent<unknown>): string {
-  return streamEntityId(event);
-}
 
 /** Every event reads its article (to touch it, or to know it exists). */
 function needArticle(event: ProjectedEvent<unknown>, m: Model): void {
-  m.articles.need({ id: articleId(event) });
+  m.articles.need({ id: streamEntityId(event) });
 }
 
 function needArticleAnd(table: 'quotes' | 'topics' | 'claims') {
   return (event: ProjectedEvent<unknown>, m: Model): void => {
     needArticle(event, m);
-    m[table].need({ article_id: articleId(event) });
+    m[table].need({ article_id: streamEntityId(event) });
   };
 }
 
 /** Every event moves the article's revision and updatedAt, as `foldArticle` does. */
 function touch(event: ProjectedEvent<unknown>, m: Model): void {
-  m.articles.update({ id: articleId(event) }, { revision: event.revision, updated_at: occurredAt(event) });
+  m.articles.update({ id: streamEntityId(event) }, { revision: event.revision, updated_at: occurredAt(event) });
 }
 
 function setStatus(event: ProjectedEvent<unknown>, m: Model, status: string): void {
-  m.articles.update({ id: articleId(event) }, { status });
+  m.articles.update({ id: streamEntityId(event) }, { status });
   touch(event, m);
 }

@@ -1,4 +1,5 @@
-import { ProjectedEvent, actorOf, occurredAt, streamEntityId } from './projection';
+import { ProjectedEvent, streamEntityId } from './projection';
+import { ClaimRow, recordedClaim, verdictOf } from './claim-rows';
 import { RowSet, UnitOfWork, setBasedProjection } from './row-set';
 
 /**
@@ -70,30 +71,15 @@ export const claimsProjection = setBasedProjection({
         needClaims(event, m);
       },
       apply: (event, m) => {
-        const id = streamEntityId(event);
-        const { claimId, text, quoteId } = event.data;
-        m.claims.insert(
-          { article_id: id, id: claimId, seq: event.position, text, quote_id: quoteId ?? null, evidence: '[]' },
-          { where: m.articles.has({ id }), onConflict: 'nothing' },
-        );
+        const claim = recordedClaim(event);
+        m.claims.insert(claim, { where: m.articles.has({ id: claim.article_id }), onConflict: 'nothing' });
       },
     },
     ClaimVerdictRecorded: {
       reads: needClaims,
       apply: (event, m) => {
-        const { claimId, verdict, evidence, note } = event.data;
-        const by = actorOf(event);
-        m.claims.update(
-          { article_id: streamEntityId(event), id: claimId },
-          {
-            verdict,
-            evidence: JSON.stringify(evidence ?? []),
-            note: note ?? null,
-            checked_by_id: by.id,
-            checked_by_name: by.name,
-            checked_at: occurredAt(event),
-          },
-        );
+        const { key, patch } = verdictOf(event);
+        m.claims.update(key, patch);
       },
     },
   },
@@ -109,20 +95,6 @@ interface ArticleTopicRow {
   slug: string;
 }
 
-interface ClaimRow {
-  article_id: string;
-  id: string;
-  seq: string;
-  text: string;
-  quote_id: string | null;
-  verdict: string | null;
-  /** JSON text. */
-  evidence: string;
-  note: string | null;
-  checked_by_id: string | null;
-  checked_by_name: string | null;
-  checked_at: string | null;
-}
 
 interface Model {
   articles: RowSet<ArticleRow>;
