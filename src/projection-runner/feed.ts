@@ -56,6 +56,19 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What the status row records of a failed event (`error` live, `build_error` for a rebuild). */
+export function failureOf(phase: Phase, event: ProjectedEvent, error: unknown): ProjectionFailure {
+  return {
+    phase,
+    position: event.position,
+    eventId: event.id,
+    eventType: event.type,
+    streamId: event.streamId,
+    message: messageOf(error),
+    at: new Date().toISOString(),
+  };
+}
+
 export interface FeedSettings {
   batchSize: number;
   /**
@@ -299,15 +312,7 @@ export class Feed {
               await client.query('ROLLBACK TO SAVEPOINT member');
               applied = [];
             }
-            const record: ProjectionFailure = {
-              phase: this.phase,
-              position: failed.position,
-              eventId: failed.id,
-              eventType: failed.type,
-              streamId: failed.streamId,
-              message: messageOf(failure.error),
-              at: new Date().toISOString(),
-            };
+            const record = failureOf(this.phase, failed, failure.error);
             updates.push({ name: worker.name, position: applied.length ? applied[applied.length - 1].position : null, done: applied.length, error: record });
             outcomes.set(worker.name, { error: new ProjectionHandlerError(worker.name, failed, failure.error) });
             failure = null;

@@ -6,10 +6,9 @@ import { isConnectionError } from '../event-store/postgres-errors';
 import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
 import { SOURCE_EVENT_TYPES } from '../newsroom/source/source.decider';
 import { countEvents } from './event-count';
-import { Feed, FeedWorker, HandlerFailure, NeedsCare, Phase, ProjectionHandlerError, messageOf, toProjectedEvent } from './feed';
+import { Feed, FeedWorker, HandlerFailure, NeedsCare, Phase, ProjectionHandlerError, failureOf, messageOf, toProjectedEvent } from './feed';
 import {
   PROJECTIONS_CHANNEL,
-  ProjectionFailure,
   StatusRow,
   checkout,
   createBuildSchema,
@@ -34,8 +33,6 @@ export interface WorkerSettings {
   /** Called after each committed batch, for observation (tests, metrics). */
   onBatchCommitted?: (projection: string, phase: Phase, events: ProjectedEvent[]) => void;
 }
-
-export { ProjectionHandlerError, toProjectedEvent };
 
 const CATEGORIES: { prefix: string; types: readonly string[] }[] = [
   { prefix: 'article-', types: ARTICLE_EVENT_TYPES },
@@ -269,15 +266,7 @@ export class ProjectionWorker implements FeedWorker {
   }
 
   private async recordFailure(phase: Phase, event: ProjectedEvent, error: unknown): Promise<void> {
-    const failure: ProjectionFailure = {
-      phase,
-      position: event.position,
-      eventId: event.id,
-      eventType: event.type,
-      streamId: event.streamId,
-      message: messageOf(error),
-      at: new Date().toISOString(),
-    };
+    const failure = failureOf(phase, event, error);
     const column = phase === 'live' ? 'error' : 'build_error';
     await this.pool.query(`UPDATE projection_status SET ${column} = $2, updated_at = now() WHERE name = $1`, [this.name, JSON.stringify(failure)]);
   }
