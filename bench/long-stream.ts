@@ -2,7 +2,7 @@
  * Figures for a command on a long article against one on a fresh article, in one process, through
  * CommandExecutor on the Postgres event log (no HTTP, no projections). Not a test: run it by hand.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx ts-node --transpile-only test/measure/long-stream.ts
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx ts-node --transpile-only bench/long-stream.ts
  *
  * It creates a scratch database on that server and drops it afterwards. Commands carry a command id
  * as with an Idempotency-Key, so the executor also looks for an earlier attempt (one index probe).
@@ -11,12 +11,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
-import { Clock, loadArticles, loadSources } from '../../bench/lib/event-factory';
-import { PostgresEventStore } from '../../src/event-store/postgres.event-store';
-import { ArticleCommand, articleDecider, articleStream } from '../../src/newsroom/article/article.decider';
-import { CommandExecutor, fold } from '../../src/newsroom/command-executor';
-import { PostgresSnapshotStore } from '../../src/newsroom/snapshots';
-import { migrate } from '../../src/read-store/migrations';
+import { Clock, loadArticles, loadSources } from './lib/event-factory';
+import { PostgresEventStore } from '../src/event-store/postgres.event-store';
+import { ArticleCommand, articleDecider, articleStream } from '../src/newsroom/article/article.decider';
+import { CommandExecutor, fold } from '../src/newsroom/command-executor';
+import { PostgresSnapshotStore } from '../src/newsroom/snapshots';
+import { migrate } from '../src/read-store/migrations';
 
 const EVENTS = Number(process.env.LONG_STREAM_EVENTS ?? 10_000);
 const COMMANDS = Number(process.env.LONG_STREAM_COMMANDS ?? 50);
