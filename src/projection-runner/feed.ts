@@ -296,30 +296,22 @@ export class Feed {
         const fresh = from === null ? events : events.filter((e) => comparePositions(e.position, from) > 0);
         if (fresh.length > 0) {
           const skipped = new Set(row.skipped);
-          if (careful) await client.query('SAVEPOINT member');
-          let failure = await worker.applyEvents(client, schema, fresh, skipped, careful);
+          const failure = await worker.applyEvents(client, schema, fresh, skipped, careful);
           let applied = fresh;
           if (failure) {
             if (isConnectionError(failure.error)) {
               broken = failure.error as Error;
               throw failure.error;
             }
-            await client.query('ROLLBACK TO SAVEPOINT member');
-            // Keep what came before the event at fault: it applied (the worker found the event one at a time).
+            // Only a careful apply answers a failure, and it leaves the events before the one at
+            // fault applied and nothing of that one (see applyEvents): keep them, record the failure.
             const failed = fresh[failure.index];
             applied = fresh.slice(0, failure.index);
-            if (applied.length > 0 && (await worker.applyEvents(client, schema, applied, skipped, true))) {
-              await client.query('ROLLBACK TO SAVEPOINT member');
-              applied = [];
-            }
-            const record = failureOf(this.phase, failed, failure.error);
-            updates.push({ name: worker.name, position: applied.length ? applied[applied.length - 1].position : null, done: applied.length, error: record });
+            updates.push({ name: worker.name, position: applied.length ? applied[applied.length - 1].position : null, done: applied.length, error: failureOf(this.phase, failed, failure.error) });
             outcomes.set(worker.name, { error: new ProjectionHandlerError(worker.name, failed, failure.error) });
-            failure = null;
           } else {
             updates.push({ name: worker.name, position: fresh[fresh.length - 1].position, done: fresh.length, error: null });
           }
-          if (careful) await client.query('RELEASE SAVEPOINT member');
           if (applied.length > 0) committed.push({ name: worker.name, events: applied });
         }
         if (this.phase === 'rebuild' && !outcomes.has(worker.name)) {

@@ -212,7 +212,7 @@ export class ProjectionWorker implements FeedWorker {
   /**
    * Applies the batch's events (skipped positions and types the projection does not apply left
    * out) in one `apply`. When it throws, or an event is a poison by type (see unknownTypeCheck),
-   * the events before the one at fault are applied on their own and that one is reported: `apply`
+   * the events before the one at fault stay applied, nothing of that one does, and it is reported: `apply`
    * is retried one event at a time, each behind a savepoint, to find it. Not `careful`, it spends no
    * statement on savepoints and throws NeedsCare instead: the caller rolls back and comes again.
    */
