@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
 import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
+import { SERVER_KEYS_SCHEMA } from './server-keys';
 
 interface Migration {
   id: string;
@@ -38,6 +39,7 @@ const MIGRATIONS: Migration[] = [
           )`,
   },
   { id: '004-decider-snapshots', sql: DECIDER_SNAPSHOTS_SCHEMA },
+  { id: '006-command-id-key', sql: SERVER_KEYS_SCHEMA },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];
