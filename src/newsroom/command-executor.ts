@@ -46,6 +46,13 @@ export function sealEvents(
 
 /** How often a command without If-Match is re-decided on fresh state after losing a race. */
 const MAX_ATTEMPTS = 10;
+
+export const COMMAND_EXECUTOR_OPTIONS = Symbol('COMMAND_EXECUTOR_OPTIONS');
+
+export interface CommandExecutorOptions {
+  /** Tries of a command that keeps losing races (without If-Match) before 409 `concurrency-conflict`. Default 10. */
+  maxAttempts?: number;
+}
 /** Events read at a time when following a retried command's events past its first. */
 const LOOKAHEAD = 16;
 
@@ -59,13 +66,16 @@ const LOOKAHEAD = 16;
 @Injectable()
 export class CommandExecutor implements BeforeApplicationShutdown {
   private readonly states: StreamStates;
+  private readonly maxAttempts: number;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Optional() @Inject(DECIDER_SNAPSHOTS) snapshots?: SnapshotStore | null,
     @Optional() @Inject(STREAM_STATES_OPTIONS) options?: StreamStatesOptions,
+    @Optional() @Inject(COMMAND_EXECUTOR_OPTIONS) executorOptions?: CommandExecutorOptions,
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
+    this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
   }
 
   async execute<C, E extends DomainEvent, S>(
@@ -96,7 +106,7 @@ export class CommandExecutor implements BeforeApplicationShutdown {
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         if (context.ifMatch !== undefined) throw preconditionFailed(error.actual === 'no_stream' ? -1 : error.actual);
-        if (attempt >= MAX_ATTEMPTS)
+        if (attempt >= this.maxAttempts)
           throw new DomainError('concurrency-conflict', 409, `Too many concurrent changes to ${stream}; retry.`);
         // Jitter, so that writers who lost the same race do not collide again in lockstep.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 3 * attempt));
