@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, Opt
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { Pool, QueryResultRow } from 'pg';
-import { Observable, catchError, from, of, switchMap, throwError } from 'rxjs';
+import { Observable, catchError, finalize, from, of, switchMap, throwError } from 'rxjs';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { mapPgError } from '../event-store/postgres-errors';
 import { canonicalJson } from '../newsroom/canonical-json';
@@ -16,7 +16,11 @@ export const IDEMPOTENCY_OPTIONS = Symbol('IDEMPOTENCY_OPTIONS');
 export interface IdempotencyOptions {
   /** How long a request with a key in flight elsewhere waits for that one's answer. Default 5 s. */
   waitMs?: number;
-  /** How long a reservation holds its key; past it, a crashed holder's key is taken over. Default 30 s. */
+  /**
+   * How long a reservation holds its key unless renewed; the request running renews it every third of
+   * that, so only a holder that died (or stalled) loses it, to the next request with the key. Default 4 s:
+   * shorter than `waitMs`, so a retry after a crash waits for the dead lease and takes it over.
+   */
   leaseMs?: number;
 }
 
@@ -51,10 +55,10 @@ export function requestHash(method: string, url: string, body: unknown): string 
  * stored answer, or waits for the one in flight and replays it, or after `waitMs` answers 409
  * `idempotency-key-in-flight` with Retry-After: never a 2xx for work that was not done.
  *
- * A reservation left by a process that died holds its key only until its lease ends; then the next
- * request takes it over. That is safe even if the first is still running: the command id derives
- * from the key, and the executor answers a command whose events are already stored as the first
- * time (the same covers a crash between the append and storing the answer).
+ * A reservation left by a process that died holds its key only until its lease ends (the running
+ * request renews it); then the next request takes it over. That is safe even if the first is still
+ * running: the command id derives from the key, and the executor answers a command whose events are
+ * already stored as the first time (the same covers a crash between the append and storing the answer).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -66,7 +70,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @Optional() @Inject(IDEMPOTENCY_OPTIONS) options?: IdempotencyOptions,
   ) {
     this.waitMs = options?.waitMs ?? 5000;
-    this.leaseMs = options?.leaseMs ?? 30_000;
+    this.leaseMs = options?.leaseMs ?? 4000;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -81,9 +85,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.claim(actorId, key, hash, route)).pipe(
       switchMap((claim) => {
         if (!claim.run) return of(this.replay(reply, claim.stored));
+        const renewal = setInterval(() => void this.renew(actorId, key, claim.owner), this.leaseMs / 3);
+        renewal.unref();
         return next.handle().pipe(
           switchMap((body) => from(this.finish(actorId, key, hash, claim.owner, reply, body)).pipe(switchMap(() => of(body)))),
           catchError((error: unknown) => from(this.release(actorId, key, claim.owner)).pipe(switchMap(() => throwError(() => error)))),
+          finalize(() => clearInterval(renewal)),
         );
       }),
     );
@@ -150,6 +157,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
        WHERE actor_id = $1 AND key = $2 AND request_hash = $3 AND status IS NULL`,
       [actorId, key, hash, status, JSON.stringify(body ?? null), JSON.stringify(headers)],
     );
+  }
+
+  private async renew(actorId: string, key: string, owner: string): Promise<void> {
+    await this.query(
+      `UPDATE idempotency_keys SET lease_until = now() + $4 * interval '1 millisecond' WHERE actor_id = $1 AND key = $2 AND owner = $3 AND status IS NULL`,
+      [actorId, key, owner, this.leaseMs],
+    ).catch(() => undefined);
   }
 
   /** Gives the key up after a refusal. If this fails too, the lease ends the reservation. */

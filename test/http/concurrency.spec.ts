@@ -108,6 +108,20 @@ describe.each(EVENT_STORES)('concurrent writes, events in %s', (kind) => {
       expect(await events(id)).toHaveLength(2);
     });
 
+    it('a retry right after its holder died waits for the dead lease to run out, takes the key over and is served', async () => {
+      const id = await draft();
+      const key = `orphan-${randomUUID()}`;
+      const body = { topic: 'Orphaned' };
+      // A holder that died a moment ago: its lease (never renewed again) runs out within a second.
+      await t.runtime.pool.query(
+        `INSERT INTO idempotency_keys (actor_id, key, request_hash, owner, lease_until) VALUES ('rita', $1, $2, $3, now() + interval '1 second')`,
+        [key, requestHash('POST', `/articles/${id}/topics`, body), randomUUID()],
+      );
+      const retry = await t.http().post(`/articles/${id}/topics`).set(reporter()).set('idempotency-key', key).send(body);
+      expect([retry.status, retry.body.revision]).toEqual([201, 1]);
+      expect(await events(id)).toHaveLength(2);
+    });
+
     it('a refused request gives its key back: nothing stored, and the same request succeeds once its cause is fixed', async () => {
       const id = await draft();
       const key = `refused-${randomUUID()}`;
