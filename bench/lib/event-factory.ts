@@ -5,7 +5,7 @@ import { ArticleCommand, ArticleEvent, ArticleState, SourceSnapshot, Verdict, ar
 import { Decider } from '../../src/newsroom/command-executor';
 import { DomainError } from '../../src/newsroom/domain-error';
 import { DomainEvent, schemaVersionOf } from '../../src/newsroom/event-codec';
-import { GENESIS_HASH, eventHash } from '../../src/newsroom/hash-chain';
+import { GENESIS_HASH, HASH_VERSION, eventHash } from '../../src/newsroom/hash-chain';
 import { uuidV5 } from '../../src/newsroom/ids';
 import { sourceDecider, sourceStream } from '../../src/newsroom/source/source.decider';
 import { inParallel } from './newsroom';
@@ -54,6 +54,7 @@ export class StreamWriter<C, E extends DomainEvent, S> {
     }
     const commandId = randomUUID();
     return decided.map((event, index) => {
+      const id = uuidV5(`${commandId}:${this.stream}:${index}`);
       const metadata: Record<string, unknown> = {
         actor,
         commandId,
@@ -62,12 +63,13 @@ export class StreamWriter<C, E extends DomainEvent, S> {
         occurredAt: now,
         ...(reason !== undefined ? { reason } : {}),
         schemaVersion: schemaVersionOf(event.type),
+        hashVersion: HASH_VERSION,
         previousHash: this.hash,
       };
       this.revision++;
-      metadata.hash = this.hash = eventHash({ streamId: this.stream, revision: this.revision, type: event.type, data: event.data, metadata });
+      metadata.hash = this.hash = eventHash({ id, streamId: this.stream, revision: this.revision, type: event.type, data: event.data, metadata });
       this.state = this.decider.evolve(this.state, event);
-      return { id: uuidV5(`${commandId}:${this.stream}:${index}`), type: event.type, data: event.data, metadata };
+      return { id, type: event.type, data: event.data, metadata };
     });
   }
 }

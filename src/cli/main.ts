@@ -4,7 +4,8 @@ import { startRuntime } from '../app/runtime';
 import { ROLES, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
-import { verifyAllStreams, verifyStream } from '../audit/audit-verification';
+import { AuditReadModelRecord, verifyAllStreams, verifyStream } from '../audit/audit-verification';
+import { ReadModels } from '../read-store/read-models';
 import { cliActor, importArticle } from './import.command';
 import { projectionsRebuild, projectionsRetry, projectionsSkip, projectionsStatus } from './projections.command';
 
@@ -80,9 +81,10 @@ async function audit(args: string[]): Promise<void> {
   if (positionals[0] !== 'verify' || positionals.length !== 1) throw new UsageError('audit takes verify [--stream STREAM]');
   const runtime = await startRuntime(readConfig());
   try {
+    const record = new AuditReadModelRecord(new ReadModels(runtime.pool));
     const results = values.stream
-      ? [await verifyStream(runtime.eventStore, values.stream)]
-      : (await verifyAllStreams(runtime.eventStore)).broken;
+      ? [await verifyStream(runtime.eventStore, values.stream, record)]
+      : (await verifyAllStreams(runtime.eventStore, record)).broken;
     const broken = results.filter((r) => !r.valid);
     for (const r of broken) {
       const b = r.firstBreak!;

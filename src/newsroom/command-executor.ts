@@ -3,7 +3,7 @@ import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpe
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, schemaVersionOf } from './event-codec';
-import { GENESIS_HASH, eventHash } from './hash-chain';
+import { GENESIS_HASH, HASH_VERSION, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
 import { DECIDER_SNAPSHOTS, SnapshotStore } from './snapshots';
 import { Decider, STREAM_STATES_OPTIONS, StreamStates, StreamStatesOptions } from './stream-states';
@@ -29,6 +29,7 @@ export function sealEvents(
   let previousHash = typeof last?.metadata.hash === 'string' ? last.metadata.hash : GENESIS_HASH;
   const revision = last ? last.revision : -1;
   return decided.map((event, index) => {
+    const id = commandEventId(context.commandId, stream, index);
     const metadata: Record<string, unknown> = {
       actor: context.actor,
       commandId: context.commandId,
@@ -37,10 +38,11 @@ export function sealEvents(
       occurredAt: context.now,
       ...(reason !== undefined ? { reason } : {}),
       schemaVersion: schemaVersionOf(event.type),
+      hashVersion: HASH_VERSION,
       previousHash,
     };
-    metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
-    return { id: commandEventId(context.commandId, stream, index), type: event.type, data: event.data as JsonObject, metadata };
+    metadata.hash = previousHash = eventHash({ id, streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
+    return { id, type: event.type, data: event.data as JsonObject, metadata };
   });
 }
 
