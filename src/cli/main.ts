@@ -21,7 +21,8 @@ const USAGE = `Usage: copydesk <command>
                                                 pass a failed projection over the event it fails on
                                                 (recorded in the audit trail)
   import FILE --headline TEXT [--byline TEXT]   draft an article from a plain-text file; prints its id
-  audit verify [--stream STREAM]                recompute the hash chains of every stream (or one);
+  audit verify [--stream STREAM]                recompute the hash chains of every stream (or one) and
+                                                check the audit read model's events are all still there;
                                                 exits 1 naming the first event that does not match
 
 Configuration comes from the environment: PORT, DATA_DIR, DATABASE_URL, EVENTSTORE_CONNECTION_STRING,
