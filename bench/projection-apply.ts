@@ -75,7 +75,7 @@ function makeLog(count: number): ProjectedEvent[] {
     const group = Array.from({ length: 100 }, () => new ArticleScript(randomUUID(), random, clock, sources));
     for (let done = 0; done < 100 && log.length < count; done += 25) {
       for (const script of group) {
-        const first = script.writer.revision + 1;
+        const first = script.revision + 1;
         script.take(25).forEach((event, k) => push(script.writer.stream, first + k, event));
       }
     }

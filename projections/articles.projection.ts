@@ -192,6 +192,7 @@ export const articlesProjection = setBasedProjection({
         touch(event, m);
       },
     },
+    ArticleReturnedToDraft: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'draft') },
     ArticleSubmitted: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'in_review') },
     ArticleApproved: { reads: needArticle, apply: (event, m) => setStatus(event, m, 'approved') },
     ArticlePublished: {

@@ -5,7 +5,7 @@ import { ArticleCommand, ArticleEvent, ArticleState, SourceSnapshot, Verdict, ar
 import { Decider } from '../../src/newsroom/command-executor';
 import { DomainError } from '../../src/newsroom/domain-error';
 import { DomainEvent, schemaVersionOf } from '../../src/newsroom/event-codec';
-import { GENESIS_HASH, eventHash } from '../../src/newsroom/hash-chain';
+import { GENESIS_HASH, HASH_VERSION, eventHash } from '../../src/newsroom/hash-chain';
 import { uuidV5 } from '../../src/newsroom/ids';
 import { sourceDecider, sourceStream } from '../../src/newsroom/source/source.decider';
 import { inParallel } from './newsroom';
@@ -13,6 +13,8 @@ import { Body, Random, SPEAKERS, TOPICS, articleBody, claimText, headline, pick,
 
 const REPORTER: Actor = { id: 'bench-reporter', name: 'Bench Reporter', roles: ['reporter'] };
 const EDITOR: Actor = { id: 'bench-editor', name: 'Bench Editor', roles: ['editor'] };
+/** Changes copy; EDITOR approves, and four-eyes refuses an approver who wrote any of it. */
+const COPY_EDITOR: Actor = { id: 'bench-copy-editor', name: 'Bench Copy Editor', roles: ['editor'] };
 const CHECKER: Actor = { id: 'bench-checker', name: 'Bench Checker', roles: ['fact_checker'] };
 const VERDICTS: Verdict[] = ['verified', 'false', 'misleading', 'unverifiable'];
 
@@ -52,6 +54,7 @@ export class StreamWriter<C, E extends DomainEvent, S> {
     }
     const commandId = randomUUID();
     return decided.map((event, index) => {
+      const id = uuidV5(`${commandId}:${this.stream}:${index}`);
       const metadata: Record<string, unknown> = {
         actor,
         commandId,
@@ -60,12 +63,13 @@ export class StreamWriter<C, E extends DomainEvent, S> {
         occurredAt: now,
         ...(reason !== undefined ? { reason } : {}),
         schemaVersion: schemaVersionOf(event.type),
+        hashVersion: HASH_VERSION,
         previousHash: this.hash,
       };
       this.revision++;
-      metadata.hash = this.hash = eventHash({ streamId: this.stream, revision: this.revision, type: event.type, data: event.data, metadata });
+      metadata.hash = this.hash = eventHash({ id, streamId: this.stream, revision: this.revision, type: event.type, data: event.data, metadata });
       this.state = this.decider.evolve(this.state, event);
-      return { id: uuidV5(`${commandId}:${this.stream}:${index}`), type: event.type, data: event.data, metadata };
+      return { id, type: event.type, data: event.data, metadata };
     });
   }
 }
@@ -74,6 +78,7 @@ export class StreamWriter<C, E extends DomainEvent, S> {
 export class ArticleScript {
   readonly writer: StreamWriter<ArticleCommand, ArticleEvent, ArticleState>;
   private readonly body: Body;
+  private held: NewEvent[] = [];
 
   constructor(
     readonly id: string,
@@ -90,14 +95,23 @@ export class ArticleScript {
     return this.body.sentences;
   }
 
-  /** Events until `count` more are produced (every article command yields exactly one). */
+  /** The revision of the last event `take` has handed out. */
+  get revision(): number {
+    return this.writer.revision - this.held.length;
+  }
+
+  /**
+   * Exactly `count` more events. A command yields one, none when refused, or two (a content change
+   * under review also sends the article back to draft): the second then waits for the next take.
+   */
   take(count: number): NewEvent[] {
-    const out: NewEvent[] = [];
+    const out = this.held;
     while (out.length < count) {
       const now = this.clock.tick();
       const { command, actor, reason } = this.command(now);
       out.push(...this.writer.decide(command, actor, now, reason));
     }
+    this.held = out.splice(count);
     return out;
   }
 
@@ -127,13 +141,15 @@ export class ArticleScript {
     }
     if (r < 85) return { command: { type: 'RecordClaim', data: { claimId: randomUUID(), text: claimText(this.random), quoteId: null }, metadata: metadata(CHECKER) }, actor: CHECKER };
     const reason = 'copy edit';
-    if (r < 90) return { command: { type: 'ChangeHeadline', data: { headline: headline(this.random), reason }, metadata: metadata(EDITOR) }, actor: EDITOR, reason };
+    if (r < 90) return { command: { type: 'ChangeHeadline', data: { headline: headline(this.random), reason }, metadata: metadata(COPY_EDITOR) }, actor: COPY_EDITOR, reason };
     if (r < 93) {
+      // Live copy is an editor's to change.
+      const reviser = state.status === 'published' ? COPY_EDITOR : REPORTER;
       const body = `${this.body.body}\n\n${claimText(this.random)}`;
-      return { command: { type: 'ReviseBody', data: { body, reason }, metadata: metadata(REPORTER) }, actor: REPORTER, reason };
+      return { command: { type: 'ReviseBody', data: { body, reason }, metadata: metadata(reviser) }, actor: reviser, reason };
     }
     if (r < 98) return this.workflow(state.status, metadata);
-    return { command: { type: 'WithdrawQuote', data: { quoteId: quoteId ?? randomUUID(), reason: 'could not confirm' }, metadata: metadata(EDITOR) }, actor: EDITOR };
+    return { command: { type: 'WithdrawQuote', data: { quoteId: quoteId ?? randomUUID(), reason: 'could not confirm' }, metadata: metadata(COPY_EDITOR) }, actor: COPY_EDITOR };
   }
 
   private workflow(status: string, metadata: (actor: Actor) => { actor: Actor; now: string }): { command: ArticleCommand; actor: Actor } {
@@ -190,7 +206,7 @@ export async function loadArticles(store: EventStore, sources: readonly SourceSn
       const size = Math.min(chunk, load.eventsPerArticle - done);
       await inParallel(group.length, concurrency, async (i) => {
         const script = group[i];
-        const expected = script.writer.revision;
+        const expected = script.revision;
         const events = script.take(size);
         await store.appendToStream(script.writer.stream, events, { expectedRevision: expected < 0 ? 'no_stream' : expected });
       });

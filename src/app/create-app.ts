@@ -38,6 +38,8 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  // Command ids are derived with the server's key (see write-context.ts); a getter, so no copy per request.
+  fastify.decorateRequest('commandIdKey', { getter: () => runtime.commandIdKey });
   // Bodiless commands (`/submission`, …) sent with `Content-Type: application/json` and no body, as
   // many clients do, are taken as having no body; everything else goes to Fastify's own parser
   // (with its prototype-poisoning protection).

@@ -4,6 +4,7 @@ import { createEventStore } from '../event-store/create-event-store';
 import { EventStore } from '../event-store/event-store';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
 import { migrate } from '../read-store/migrations';
+import { loadCommandIdKey } from '../read-store/server-keys';
 
 /** The real components a process needs, started in order and stopped in reverse. */
 export interface Runtime {
@@ -12,6 +13,8 @@ export interface Runtime {
   pool: Pool;
   eventStore: EventStore;
   jwtSecret: string;
+  /** The key command ids are derived with, shared by every replica (see `keyedCommandId`). */
+  commandIdKey: Buffer;
   close(): Promise<void>;
 }
 
@@ -33,8 +36,10 @@ export async function startRuntime(config: CopydeskConfig): Promise<Runtime> {
   let embedded: EmbeddedPostgresHandle | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir)).url;
   const pool = createPool(databaseUrl);
+  let commandIdKey: Buffer;
   try {
     await migrate(pool, { eventLog: !config.eventStoreConnectionString });
+    commandIdKey = await loadCommandIdKey(pool);
   } catch (error) {
     await pool.end();
     await embedded?.stop();
@@ -47,6 +52,7 @@ export async function startRuntime(config: CopydeskConfig): Promise<Runtime> {
     pool,
     eventStore,
     jwtSecret: resolveJwtSecret(config),
+    commandIdKey,
     close: async () => {
       await eventStore.close();
       await pool.end();

@@ -4,7 +4,8 @@ import { startRuntime } from '../app/runtime';
 import { ROLES, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
-import { verifyAllStreams, verifyStream } from '../audit/audit-verification';
+import { AuditReadModelRecord, verifyAllStreams, verifyStream } from '../audit/audit-verification';
+import { ReadModels } from '../read-store/read-models';
 import { cliActor, importArticle } from './import.command';
 import { projectionsRebuild, projectionsRetry, projectionsSkip, projectionsStatus } from './projections.command';
 
@@ -20,7 +21,8 @@ const USAGE = `Usage: copydesk <command>
                                                 pass a failed projection over the event it fails on
                                                 (recorded in the audit trail)
   import FILE --headline TEXT [--byline TEXT]   draft an article from a plain-text file; prints its id
-  audit verify [--stream STREAM]                recompute the hash chains of every stream (or one);
+  audit verify [--stream STREAM]                recompute the hash chains of every stream (or one) and
+                                                check the audit read model's events are all still there;
                                                 exits 1 naming the first event that does not match
 
 Configuration comes from the environment: PORT, DATA_DIR, DATABASE_URL, EVENTSTORE_CONNECTION_STRING,
@@ -80,9 +82,10 @@ async function audit(args: string[]): Promise<void> {
   if (positionals[0] !== 'verify' || positionals.length !== 1) throw new UsageError('audit takes verify [--stream STREAM]');
   const runtime = await startRuntime(readConfig());
   try {
+    const record = new AuditReadModelRecord(new ReadModels(runtime.pool));
     const results = values.stream
-      ? [await verifyStream(runtime.eventStore, values.stream)]
-      : (await verifyAllStreams(runtime.eventStore)).broken;
+      ? [await verifyStream(runtime.eventStore, values.stream, record)]
+      : (await verifyAllStreams(runtime.eventStore, record)).broken;
     const broken = results.filter((r) => !r.valid);
     for (const r of broken) {
       const b = r.firstBreak!;

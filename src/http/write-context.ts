@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { CommandContext, WriteResult } from '../newsroom/command-context';
-import { uuidV5 } from '../newsroom/ids';
+import { keyedCommandId, uuidV5 } from '../newsroom/ids';
 import { ProblemException } from './problem';
 
 function header(request: AuthenticatedRequest, name: string): string | undefined {
@@ -27,15 +27,20 @@ export function idempotencyKey(request: AuthenticatedRequest): string | undefine
   return key;
 }
 
+/** A request that knows the server's command-id key (`createApp` decorates every request with it). */
+export type CommandRequest = AuthenticatedRequest & { commandIdKey?: Buffer };
+
 /**
  * The command's context from the request: the actor from the verified token, a command id that is
- * stable for one actor's Idempotency-Key (so a retried command re-derives the same ids), If-Match.
+ * stable for one actor's Idempotency-Key (so a retried command re-derives the same ids) and secret
+ * until the command has run (see `keyedCommandId`), If-Match.
  */
-export function commandContext(request: AuthenticatedRequest): CommandContext {
+export function commandContext(request: CommandRequest): CommandContext {
   const actor = request.actor;
   if (!actor) throw new Error('commandContext needs an authenticated request');
+  if (!request.commandIdKey) throw new Error('commandContext needs the server key on the request');
   const key = idempotencyKey(request);
-  const commandId = key !== undefined ? uuidV5(`idempotency-key\n${actor.id}\n${key}`) : randomUUID();
+  const commandId = key !== undefined ? keyedCommandId(request.commandIdKey, actor.id, key) : randomUUID();
   const correlation = header(request, 'x-correlation-id');
   return {
     actor,
@@ -49,10 +54,10 @@ export function commandContext(request: AuthenticatedRequest): CommandContext {
 }
 
 export const WriteContext = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
-  commandContext(ctx.switchToHttp().getRequest<AuthenticatedRequest>()),
+  commandContext(ctx.switchToHttp().getRequest<CommandRequest>()),
 );
 
-/** The id a command creates: the client's, or one derived from the command id. */
+/** The id a command creates: the client's, or one derived from the (secret) command id. */
 export function newId(context: CommandContext, clientId: string | undefined, purpose: string): string {
   return clientId ?? uuidV5(`${context.commandId}\n${purpose}`);
 }

@@ -3,7 +3,7 @@ import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpe
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, schemaVersionOf } from './event-codec';
-import { GENESIS_HASH, eventHash } from './hash-chain';
+import { GENESIS_HASH, HASH_VERSION, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
 import { DECIDER_SNAPSHOTS, SnapshotStore } from './snapshots';
 import { Decider, STREAM_STATES_OPTIONS, StreamStates, StreamStatesOptions } from './stream-states';
@@ -29,6 +29,7 @@ export function sealEvents(
   let previousHash = typeof last?.metadata.hash === 'string' ? last.metadata.hash : GENESIS_HASH;
   const revision = last ? last.revision : -1;
   return decided.map((event, index) => {
+    const id = commandEventId(context.commandId, stream, index);
     const metadata: Record<string, unknown> = {
       actor: context.actor,
       commandId: context.commandId,
@@ -37,15 +38,23 @@ export function sealEvents(
       occurredAt: context.now,
       ...(reason !== undefined ? { reason } : {}),
       schemaVersion: schemaVersionOf(event.type),
+      hashVersion: HASH_VERSION,
       previousHash,
     };
-    metadata.hash = previousHash = eventHash({ streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
-    return { id: commandEventId(context.commandId, stream, index), type: event.type, data: event.data as JsonObject, metadata };
+    metadata.hash = previousHash = eventHash({ id, streamId: stream, revision: revision + 1 + index, type: event.type, data: event.data, metadata });
+    return { id, type: event.type, data: event.data as JsonObject, metadata };
   });
 }
 
 /** How often a command without If-Match is re-decided on fresh state after losing a race. */
 const MAX_ATTEMPTS = 10;
+
+export const COMMAND_EXECUTOR_OPTIONS = Symbol('COMMAND_EXECUTOR_OPTIONS');
+
+export interface CommandExecutorOptions {
+  /** Tries of a command that keeps losing races (without If-Match) before 409 `concurrency-conflict`. Default 10. */
+  maxAttempts?: number;
+}
 /** Events read at a time when following a retried command's events past its first. */
 const LOOKAHEAD = 16;
 
@@ -59,13 +68,16 @@ const LOOKAHEAD = 16;
 @Injectable()
 export class CommandExecutor implements BeforeApplicationShutdown {
   private readonly states: StreamStates;
+  private readonly maxAttempts: number;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Optional() @Inject(DECIDER_SNAPSHOTS) snapshots?: SnapshotStore | null,
     @Optional() @Inject(STREAM_STATES_OPTIONS) options?: StreamStatesOptions,
+    @Optional() @Inject(COMMAND_EXECUTOR_OPTIONS) executorOptions?: CommandExecutorOptions,
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
+    this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
   }
 
   async execute<C, E extends DomainEvent, S>(
@@ -96,7 +108,7 @@ export class CommandExecutor implements BeforeApplicationShutdown {
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         if (context.ifMatch !== undefined) throw preconditionFailed(error.actual === 'no_stream' ? -1 : error.actual);
-        if (attempt >= MAX_ATTEMPTS)
+        if (attempt >= this.maxAttempts)
           throw new DomainError('concurrency-conflict', 409, `Too many concurrent changes to ${stream}; retry.`);
         // Jitter, so that writers who lost the same race do not collide again in lockstep.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 3 * attempt));

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
 import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
+import { SERVER_KEYS_SCHEMA } from './server-keys';
 
 interface Migration {
   id: string;
@@ -38,6 +39,17 @@ const MIGRATIONS: Migration[] = [
           )`,
   },
   { id: '004-decider-snapshots', sql: DECIDER_SNAPSHOTS_SCHEMA },
+  { id: '006-command-id-key', sql: SERVER_KEYS_SCHEMA },
+  {
+    // A key is reserved (status NULL, an owner and a lease) before its request runs; see IdempotencyInterceptor.
+    id: '007-idempotency-reservations',
+    sql: `ALTER TABLE idempotency_keys
+            ALTER COLUMN status DROP NOT NULL,
+            ALTER COLUMN response DROP NOT NULL,
+            ADD COLUMN IF NOT EXISTS headers jsonb,
+            ADD COLUMN IF NOT EXISTS owner uuid,
+            ADD COLUMN IF NOT EXISTS lease_until timestamptz`,
+  },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];

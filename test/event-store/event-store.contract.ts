@@ -91,6 +91,39 @@ export function eventStoreContract(name: string, setup: () => Promise<ContractSe
       });
     });
 
+    describe('racing appends on one stream', () => {
+      /** `racers` appends of 1..3 events at once, each expecting `expected`; what each did. */
+      async function race(s: string, expected: number | 'no_stream', racers: number) {
+        const batches = Array.from({ length: racers }, (_, i) => newEvents(1 + (i % 3)));
+        const outcomes = await Promise.allSettled(batches.map((events) => store.appendToStream(s, events, { expectedRevision: expected })));
+        return outcomes.map((outcome, i) => ({ outcome, events: batches[i] }));
+      }
+
+      it.each([
+        ['the same revision', 2 as const],
+        ['no_stream', 'no_stream' as const],
+      ])('at %s: exactly one succeeds, the others get WrongExpectedVersionError with the winner\'s revision; no gap, no duplicate (10 rounds)', async (_name, expected) => {
+        for (let round = 0; round < 10; round++) {
+          const s = stream();
+          const before = expected === 'no_stream' ? [] : newEvents(3);
+          if (before.length) await store.appendToStream(s, before, { expectedRevision: 'no_stream' });
+          const results = await race(s, expected, 12);
+          const won = results.filter((r) => r.outcome.status === 'fulfilled');
+          expect({ round, winners: won.length }).toEqual({ round, winners: 1 });
+          const head = before.length - 1 + won[0].events.length;
+          expect((won[0].outcome as PromiseFulfilledResult<{ nextExpectedRevision: number }>).value.nextExpectedRevision).toBe(head);
+          for (const lost of results.filter((r) => r.outcome.status === 'rejected')) {
+            const error = (lost.outcome as PromiseRejectedResult).reason;
+            expect(error).toBeInstanceOf(WrongExpectedVersionError);
+            expect((error as WrongExpectedVersionError).actual).toBe(head);
+          }
+          const stored = await store.readStream(s);
+          expect(stored.map((e) => e.revision)).toEqual(Array.from({ length: head + 1 }, (_, i) => i));
+          expect(stored.map((e) => e.id)).toEqual([...before, ...won[0].events].map((e) => e.id));
+        }
+      });
+    });
+
     describe('idempotency', () => {
       it('re-appending the same event ids at the same place writes nothing and answers as before', async () => {
         const s = stream();

@@ -222,7 +222,7 @@ describe('HTTP queries', () => {
         occurredAt: expect.any(String),
         actor: { id: 'reporter-1', name: 'Rita Reporter' },
         reason: 'Name the bridge',
-        data: { headline: 'Elm Street bridge closes', reason: 'Name the bridge' },
+        data: { headline: 'Elm Street bridge closes', reason: 'Name the bridge', by: 'reporter-1' },
       });
       expect(items[8].actor.id).toBe('checker-1');
       expect(items[10].reason).toBe('Could not confirm the speaker');

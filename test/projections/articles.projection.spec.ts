@@ -126,6 +126,13 @@ describe('articles projection', () => {
     expect(await m.rows('SELECT status FROM {articles}')).toEqual([{ status: 'draft' }]);
   });
 
+  it('ArticleReturnedToDraft sends an approved article back to draft, moving its revision', async () => {
+    const { a, event } = drafted();
+    await m.given(event, a.event('ArticleSubmitted', { submittedBy: 'reporter-1' }), a.event('ArticleApproved', { approvedBy: 'editor-1' }));
+    await m.given(a.event('HeadlineChanged', { headline: 'Changed', by: 'reporter-1' }), a.event('ArticleReturnedToDraft', { from: 'approved' }));
+    expect(await m.rows('SELECT status, headline, revision FROM {articles}')).toEqual([{ status: 'draft', headline: 'Changed', revision: 4 }]);
+  });
+
   it('TopicTagged adds a topic once, in tagging order; TopicUntagged removes it', async () => {
     const { a, event } = drafted();
     await m.given(

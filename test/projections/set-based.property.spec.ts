@@ -196,6 +196,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       ),
     ),
   },
+  { weight: 1, arbitrary: eventStep('ArticleReturnedToDraft', fc.record({ from: fc.constantFrom('in_review', 'approved') })) },
   { weight: 1, arbitrary: eventStep('ArticleSubmitted', fc.constant({ submittedBy: 'rita' })) },
   { weight: 1, arbitrary: eventStep('ArticleApproved', fc.constant({ approvedBy: 'ed' })) },
   { weight: 1, arbitrary: eventStep('ArticlePublished', fc.constant({})) },

@@ -11,7 +11,7 @@ import { normaliseWhitespace, splitParagraphs } from '../../src/newsroom/text';
 export function referenceEvolve(state: ArticleState, event: ArticleEvent): ArticleState {
   if (event.type === 'ArticleDrafted') {
     if (state.status !== 'none') return state;
-    const { articleId, headline, body, byline, desk } = event.data;
+    const { articleId, headline, body, byline, desk, by } = event.data;
     return {
       status: 'draft',
       id: articleId,
@@ -26,12 +26,24 @@ export function referenceEvolve(state: ArticleState, event: ArticleEvent): Artic
       claimOrder: [],
       corrections: [],
       submittedBy: null,
+      writers: typeof by === 'string' ? [by] : [],
       publishedOnce: false,
       retractionReason: null,
     };
   }
   if (state.status === 'none') return state;
+  return apply(withWriter(state, event), event);
+}
 
+const CONTENT = ['HeadlineChanged', 'BodyRevised', 'QuoteAdded', 'SourceAttributed', 'QuoteWithdrawn', 'ClaimRecorded'];
+
+function withWriter(state: Article, event: ArticleEvent): Article {
+  if (!CONTENT.includes(event.type)) return state;
+  const by = (event.data as { by?: unknown }).by;
+  return typeof by === 'string' && !state.writers.includes(by) ? { ...state, writers: [...state.writers, by] } : state;
+}
+
+function apply(state: Article, event: Exclude<ArticleEvent, { type: 'ArticleDrafted' }>): Article {
   switch (event.type) {
     case 'HeadlineChanged':
       return { ...state, headline: event.data.headline };
@@ -100,6 +112,8 @@ export function referenceEvolve(state: ArticleState, event: ArticleEvent): Artic
       const updated: ClaimState = { ...claim, verdicts: [...claim.verdicts, { verdict, evidence, note }] };
       return { ...state, claims: { ...state.claims, [claimId]: updated } };
     }
+    case 'ArticleReturnedToDraft':
+      return { ...state, status: 'draft', submittedBy: null };
     case 'ArticleSubmitted':
       return { ...state, status: 'in_review', submittedBy: event.data.submittedBy };
     case 'ArticleApproved':

@@ -24,29 +24,36 @@ const body = fc
   .chain((ps) => fc.constantFrom('\n\n', '\n \n', '\n\n\n').map((sep) => ps.join(sep)));
 const source = fc.record({ id: fc.constantFrom('s1', 's2'), name: fc.constantFrom('Jane', 'Joe'), title: fc.constantFrom(null, 'Mayor'), organization: fc.constant(null) }, { noNullPrototype: true });
 const verdict = fc.constantFrom('verified' as const, 'false' as const, 'misleading' as const, 'unverifiable' as const);
+const by = fc.constantFrom('u1', 'u2', 'u3');
 
 const event: fc.Arbitrary<ArticleEvent> = fc.oneof(
-  { weight: 1, arbitrary: body.map((b) => ({ type: 'ArticleDrafted' as const, data: { articleId: 'a1', headline: 'H', body: b, byline: null, desk: 'Metro' } })) },
-  { weight: 2, arbitrary: fc.constantFrom('H1', 'H2').map((headline) => ({ type: 'HeadlineChanged' as const, data: { headline } })) },
-  { weight: 4, arbitrary: fc.tuple(body, fc.boolean()).map(([b, returnedToDraft]) => ({ type: 'BodyRevised' as const, data: { body: b, returnedToDraft } })) },
+  { weight: 1, arbitrary: fc.tuple(body, by).map(([b, u]) => ({ type: 'ArticleDrafted' as const, data: { articleId: 'a1', headline: 'H', body: b, byline: null, desk: 'Metro', by: u } })) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('H1', 'H2'), by).map(([headline, u]) => ({ type: 'HeadlineChanged' as const, data: { headline, by: u } })) },
+  // Older BodyRevised events carry returnedToDraft; newer ones have ArticleReturnedToDraft after them.
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(body, fc.option(fc.boolean(), { nil: undefined }), by)
+      .map(([b, returnedToDraft, u]) => ({ type: 'BodyRevised' as const, data: returnedToDraft === undefined ? { body: b, by: u } : { body: b, returnedToDraft, by: u } })),
+  },
   {
     weight: 5,
     arbitrary: fc
-      .tuple(quoteId, fc.constantFrom(...QUOTE_TEXTS), fc.nat(4))
-      .map(([id, text, paragraph]) => ({ type: 'QuoteAdded' as const, data: { quoteId: id, text, speaker: 'Jane', paragraph } })),
+      .tuple(quoteId, fc.constantFrom(...QUOTE_TEXTS), fc.nat(4), by)
+      .map(([id, text, paragraph, u]) => ({ type: 'QuoteAdded' as const, data: { quoteId: id, text, speaker: 'Jane', paragraph, by: u } })),
   },
   {
     weight: 3,
     arbitrary: fc
-      .tuple(quoteId, source, fc.constantFrom(null, 'told us'))
-      .map(([id, s, attribution]) => ({ type: 'SourceAttributed' as const, data: { quoteId: id, source: s, attribution, method: 'interview' as const } })),
+      .tuple(quoteId, source, fc.constantFrom(null, 'told us'), by)
+      .map(([id, s, attribution, u]) => ({ type: 'SourceAttributed' as const, data: { quoteId: id, source: s, attribution, method: 'interview' as const, by: u } })),
   },
-  { weight: 2, arbitrary: quoteId.map((id) => ({ type: 'QuoteWithdrawn' as const, data: { quoteId: id, reason: 'cut' } })) },
+  { weight: 2, arbitrary: fc.tuple(quoteId, by).map(([id, u]) => ({ type: 'QuoteWithdrawn' as const, data: { quoteId: id, reason: 'cut', by: u } })) },
   { weight: 2, arbitrary: fc.constantFrom('taxes', 'roads', '2024').map((slug) => ({ type: 'TopicTagged' as const, data: { slug, label: slug.toUpperCase() } })) },
   { weight: 1, arbitrary: fc.constantFrom('taxes', 'roads', '2024').map((slug) => ({ type: 'TopicUntagged' as const, data: { slug } })) },
   {
     weight: 3,
-    arbitrary: fc.tuple(claimId, fc.option(quoteId)).map(([id, q]) => ({ type: 'ClaimRecorded' as const, data: { claimId: id, text: `claim ${id}`, quoteId: q } })),
+    arbitrary: fc.tuple(claimId, fc.option(quoteId), by).map(([id, q, u]) => ({ type: 'ClaimRecorded' as const, data: { claimId: id, text: `claim ${id}`, quoteId: q, by: u } })),
   },
   {
     weight: 3,
@@ -54,6 +61,7 @@ const event: fc.Arbitrary<ArticleEvent> = fc.oneof(
       .tuple(claimId, verdict, fc.option(fc.constant('note')))
       .map(([id, v, note]) => ({ type: 'ClaimVerdictRecorded' as const, data: { claimId: id, verdict: v, evidence: [{ note: 'minutes' }], note } })),
   },
+  { weight: 1, arbitrary: fc.constantFrom('in_review' as const, 'approved' as const).map((from) => ({ type: 'ArticleReturnedToDraft' as const, data: { from } })) },
   { weight: 1, arbitrary: fc.constant({ type: 'ArticleSubmitted' as const, data: { submittedBy: 'u1' } }) },
   { weight: 1, arbitrary: fc.constant({ type: 'ArticleApproved' as const, data: { approvedBy: 'u2' } }) },
   { weight: 1, arbitrary: fc.constant({ type: 'ArticlePublished' as const, data: {} }) },
@@ -63,7 +71,7 @@ const event: fc.Arbitrary<ArticleEvent> = fc.oneof(
 
 /** Usually drafted first, sometimes not (events before the draft are ignored), sometimes drafted twice. */
 const history = fc.tuple(fc.boolean(), fc.array(event, { maxLength: 60 })).map(([draftFirst, rest]) =>
-  draftFirst ? [{ type: 'ArticleDrafted' as const, data: { articleId: 'a1', headline: 'H', body: PARAGRAPHS.join('\n\n'), byline: null, desk: null } }, ...rest] : rest,
+  draftFirst ? [{ type: 'ArticleDrafted' as const, data: { articleId: 'a1', headline: 'H', body: PARAGRAPHS.join('\n\n'), byline: null, desk: null, by: 'u1' } }, ...rest] : rest,
 );
 
 const referenceFold = (events: ArticleEvent[], from: ArticleState = initialState()) => events.reduce(referenceEvolve, from);
@@ -129,13 +137,13 @@ describe('folding an article', () => {
     const paragraphs = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} says something about item ${i} at length.`);
     const added: ArticleEvent[] = Array.from({ length: 2000 }, (_, i) => ({
       type: 'QuoteAdded',
-      data: { quoteId: `q${i}`, text: `item ${i % 40} at length`, speaker: 'S', paragraph: i % 40 },
+      data: { quoteId: `q${i}`, text: `item ${i % 40} at length`, speaker: 'S', paragraph: i % 40, by: 'u1' },
     }));
     const revisions: ArticleEvent[] = Array.from({ length: 300 }, (_, i) => ({
       type: 'BodyRevised',
-      data: { body: (i % 2 ? paragraphs : [...paragraphs].reverse()).join('\n\n'), returnedToDraft: false },
+      data: { body: (i % 2 ? paragraphs : [...paragraphs].reverse()).join('\n\n'), by: 'u1' },
     }));
-    const events: ArticleEvent[] = [{ type: 'ArticleDrafted', data: { articleId: 'a', headline: 'H', body: paragraphs.join('\n\n'), byline: null, desk: null } }, ...added, ...revisions];
+    const events: ArticleEvent[] = [{ type: 'ArticleDrafted', data: { articleId: 'a', headline: 'H', body: paragraphs.join('\n\n'), byline: null, desk: null, by: 'u1' } }, ...added, ...revisions];
     const started = performance.now();
     const state = evolveAll(initialState(), events);
     // The old fold took tens of seconds here (300 revisions × 2,000 quotes × the body); linear is well under one.

@@ -39,29 +39,32 @@ const critic: SourceSnapshot = { id: 'src-critic', name: 'Al Critic', title: nul
 
 const drafted: ArticleEvent = {
   type: 'ArticleDrafted',
-  data: { articleId: ARTICLE_ID, headline: 'Council holds taxes', body: BODY, byline: 'Rita Reporter', desk: 'Metro' },
+  data: { articleId: ARTICLE_ID, headline: 'Council holds taxes', body: BODY, byline: 'Rita Reporter', desk: 'Metro', by: reporter.id },
 };
-const quoteAdded = (quoteId = 'q1', text = 'we will not raise taxes this year', paragraph = 1): ArticleEvent => ({
+const quoteAdded = (quoteId = 'q1', text = 'we will not raise taxes this year', paragraph = 1, by = reporter.id): ArticleEvent => ({
   type: 'QuoteAdded',
-  data: { quoteId, text, speaker: 'Jo Mayor', paragraph },
+  data: { quoteId, text, speaker: 'Jo Mayor', paragraph, by },
 });
-const attributed = (quoteId = 'q1', source = mayor): ArticleEvent => ({
+const attributed = (quoteId = 'q1', source = mayor, by = reporter.id): ArticleEvent => ({
   type: 'SourceAttributed',
-  data: { quoteId, source, attribution: 'told reporters', method: 'press_briefing' },
+  data: { quoteId, source, attribution: 'told reporters', method: 'press_briefing', by },
 });
-const withdrawn = (quoteId = 'q1'): ArticleEvent => ({ type: 'QuoteWithdrawn', data: { quoteId, reason: 'misheard' } });
-const claimRecorded = (claimId = 'c1', quoteId: string | null = null): ArticleEvent => ({
+const withdrawn = (quoteId = 'q1', by = reporter.id): ArticleEvent => ({ type: 'QuoteWithdrawn', data: { quoteId, reason: 'misheard', by } });
+const claimRecorded = (claimId = 'c1', quoteId: string | null = null, by = reporter.id): ArticleEvent => ({
   type: 'ClaimRecorded',
-  data: { claimId, text: 'Taxes did not rise last year', quoteId },
+  data: { claimId, text: 'Taxes did not rise last year', quoteId, by },
 });
 const verdictRecorded = (claimId = 'c1'): ArticleEvent => ({
   type: 'ClaimVerdictRecorded',
   data: { claimId, verdict: 'verified', evidence: [{ url: 'https://example.org/budget', note: 'budget' }], note: null },
 });
-const revised = (body: string, returnedToDraft = false): ArticleEvent => ({
+const revised = (body: string, by = reporter.id): ArticleEvent => ({ type: 'BodyRevised', data: { body, by } });
+/** A BodyRevised as written before ArticleReturnedToDraft existed (upcast: `by` from its metadata). */
+const legacyRevised = (body: string, returnedToDraft: boolean, by = reporter.id): ArticleEvent => ({
   type: 'BodyRevised',
-  data: { body, returnedToDraft },
+  data: { body, returnedToDraft, by },
 });
+const returned = (from: 'in_review' | 'approved'): ArticleEvent => ({ type: 'ArticleReturnedToDraft', data: { from } });
 const tagged = (slug = 'taxes', label = 'Taxes'): ArticleEvent => ({ type: 'TopicTagged', data: { slug, label } });
 const submitted = (by = reporter.id): ArticleEvent => ({ type: 'ArticleSubmitted', data: { submittedBy: by } });
 const approved = (by = editor.id): ArticleEvent => ({ type: 'ArticleApproved', data: { approvedBy: by } });
@@ -86,7 +89,8 @@ describe('article decider', () => {
   });
 
   it('lists every event type once', () => {
-    expect(new Set(ARTICLE_EVENT_TYPES).size).toBe(15);
+    expect(new Set(ARTICLE_EVENT_TYPES).size).toBe(16);
+    expect(ARTICLE_EVENT_TYPES).toContain('ArticleReturnedToDraft');
     expect(ARTICLE_EVENT_TYPES).toContain('ClaimVerdictRecorded');
     expect(ARTICLE_EVENT_TYPES).toContain('CorrectionIssued');
   });
@@ -112,7 +116,7 @@ describe('article decider', () => {
       spec
         .given([])
         .when(command('DraftArticle', { articleId: 'a2', headline: 'H', body: 'B' }))
-        .then([{ type: 'ArticleDrafted', data: { articleId: 'a2', headline: 'H', body: 'B', byline: null, desk: null } }]);
+        .then([{ type: 'ArticleDrafted', data: { articleId: 'a2', headline: 'H', body: 'B', byline: null, desk: null, by: reporter.id } }]);
     });
 
     it('refuses to draft an article that exists', () => {
@@ -156,7 +160,7 @@ describe('article decider', () => {
       const state = spec
         .given([drafted])
         .when(command('ChangeHeadline', { headline: 'Council freezes taxes' }))
-        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes' } }]);
+        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', by: reporter.id } }]);
       expect(asArticle(state).headline).toBe('Council freezes taxes');
     });
 
@@ -164,7 +168,7 @@ describe('article decider', () => {
       spec
         .given([drafted])
         .when(command('ChangeHeadline', { headline: 'Council freezes taxes', reason: 'sharper' }))
-        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', reason: 'sharper' } }]);
+        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', reason: 'sharper', by: reporter.id } }]);
     });
 
     it('does nothing when the headline is identical', () => {
@@ -189,7 +193,7 @@ describe('article decider', () => {
       const state = spec
         .given(publishedArticle)
         .when(command('ChangeHeadline', { headline: 'Council freezes taxes', reason: 'typo' }, editor))
-        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', reason: 'typo' } }]);
+        .then([{ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', reason: 'typo', by: editor.id } }]);
       expect(state.status).toBe('published');
     });
   });
@@ -201,7 +205,7 @@ describe('article decider', () => {
       const state = spec
         .given([drafted])
         .when(command('ReviseBody', { body: newBody }))
-        .then([{ type: 'BodyRevised', data: { body: newBody, returnedToDraft: false } }]);
+        .then([{ type: 'BodyRevised', data: { body: newBody, by: reporter.id } }]);
       expect(asArticle(state)).toMatchObject({ status: 'draft', body: newBody });
     });
 
@@ -213,7 +217,7 @@ describe('article decider', () => {
       const state = spec
         .given(inReview)
         .when(command('ReviseBody', { body: newBody }))
-        .then([{ type: 'BodyRevised', data: { body: newBody, returnedToDraft: true } }]);
+        .then([{ type: 'BodyRevised', data: { body: newBody, by: reporter.id } }, returned('in_review')]);
       expect(asArticle(state)).toMatchObject({ status: 'draft', submittedBy: null });
     });
 
@@ -221,8 +225,13 @@ describe('article decider', () => {
       const state = spec
         .given(approvedArticle)
         .when(command('ReviseBody', { body: newBody, reason: 'late news' }))
-        .then([{ type: 'BodyRevised', data: { body: newBody, reason: 'late news', returnedToDraft: true } }]);
+        .then([{ type: 'BodyRevised', data: { body: newBody, reason: 'late news', by: reporter.id } }, returned('approved')]);
       expect(state.status).toBe('draft');
+    });
+
+    it('still folds a stored BodyRevised with returnedToDraft as before: back to draft, submitter forgotten', () => {
+      expect(asArticle(spec.given([...approvedArticle, legacyRevised(newBody, true)]).state())).toMatchObject({ status: 'draft', submittedBy: null, body: newBody });
+      expect(asArticle(spec.given([...publishedArticle, legacyRevised(newBody, false)]).state())).toMatchObject({ status: 'published', body: newBody });
     });
 
     it('requires a reason once published', () => {
@@ -233,7 +242,7 @@ describe('article decider', () => {
       const state = spec
         .given(publishedArticle)
         .when(command('ReviseBody', { body: newBody, reason: 'update' }, editor))
-        .then([{ type: 'BodyRevised', data: { body: newBody, reason: 'update', returnedToDraft: false } }]);
+        .then([{ type: 'BodyRevised', data: { body: newBody, reason: 'update', by: editor.id } }]);
       expect(state.status).toBe('published');
     });
 
@@ -279,7 +288,7 @@ describe('article decider', () => {
       spec
         .given([drafted])
         .when(command('AddQuote', { quoteId: 'q1', text, speaker: 'Jo Mayor' }))
-        .then([{ type: 'QuoteAdded', data: { quoteId: 'q1', text, speaker: 'Jo Mayor', paragraph: 1 } }]);
+        .then([{ type: 'QuoteAdded', data: { quoteId: 'q1', text, speaker: 'Jo Mayor', paragraph: 1, by: reporter.id } }]);
     });
 
     it('matches typographic characters exactly', () => {
@@ -287,7 +296,7 @@ describe('article decider', () => {
       spec
         .given([drafted])
         .when(command('AddQuote', { quoteId: 'q2', text, speaker: 'Al Critic' }))
-        .then([{ type: 'QuoteAdded', data: { quoteId: 'q2', text, speaker: 'Al Critic', paragraph: 2 } }]);
+        .then([{ type: 'QuoteAdded', data: { quoteId: 'q2', text, speaker: 'Al Critic', paragraph: 2, by: reporter.id } }]);
     });
 
     it('does not match straight punctuation against typographic punctuation', () => {
@@ -306,7 +315,7 @@ describe('article decider', () => {
       spec
         .given([drafted])
         .when(command('AddQuote', { quoteId: 'q4', text, speaker: 'Jo Mayor' }))
-        .then([{ type: 'QuoteAdded', data: { quoteId: 'q4', text, speaker: 'Jo Mayor', paragraph: 1 } }]);
+        .then([{ type: 'QuoteAdded', data: { quoteId: 'q4', text, speaker: 'Jo Mayor', paragraph: 1, by: reporter.id } }]);
     });
 
     it('refuses a quote that is not in the body', () => {
@@ -356,7 +365,7 @@ describe('article decider', () => {
       spec
         .given([drafted, quoteAdded()])
         .when(command('AttributeQuote', { quoteId: 'q1', source: mayor, method: 'interview' }))
-        .then([{ type: 'SourceAttributed', data: { quoteId: 'q1', source: mayor, attribution: null, method: 'interview' } }]);
+        .then([{ type: 'SourceAttributed', data: { quoteId: 'q1', source: mayor, attribution: null, method: 'interview', by: reporter.id } }]);
     });
 
     it('re-attributes to another source', () => {
@@ -374,7 +383,7 @@ describe('article decider', () => {
         .then([
           {
             type: 'SourceAttributed',
-            data: { quoteId: 'q1', source: mayor, attribution: 'told reporters', method: 'statement' },
+            data: { quoteId: 'q1', source: mayor, attribution: 'told reporters', method: 'statement', by: reporter.id },
           },
         ]);
     });
@@ -481,7 +490,7 @@ describe('article decider', () => {
       const state = spec
         .given([drafted])
         .when(command('RecordClaim', { claimId: 'c1', text: 'Taxes did not rise last year' }, checker))
-        .then([claimRecorded()]);
+        .then([claimRecorded('c1', null, checker.id)]);
       expect(asArticle(state).claims.c1).toEqual({
         id: 'c1',
         text: 'Taxes did not rise last year',
@@ -586,9 +595,9 @@ describe('article decider', () => {
     });
 
     it('applies four eyes to the latest submission', () => {
-      const resubmitted = [...inReview, revised('New copy.', true), submitted(editor.id)];
+      const resubmitted = [...inReview, legacyRevised('New copy.', true), submitted(editor.id)];
       spec.given(resubmitted).when(command('ApproveArticle', {}, editor)).thenThrows('four-eyes', 403);
-      spec.given(resubmitted).when(command('ApproveArticle', {}, reporter)).then([approved(reporter.id)]);
+      spec.given(resubmitted).when(command('ApproveArticle', {}, otherEditor)).then([approved(otherEditor.id)]);
     });
 
     it('refuses to approve a draft', () => {
@@ -740,6 +749,180 @@ describe('article decider', () => {
         .when(command('IssueCorrection', { text: 't' }, editor))
         .thenThrows('invalid-transition', 409);
       expect(error.message).toContain('approved');
+    });
+  });
+
+  describe('review integrity', () => {
+    /** Each content command, stated by `actor`, with the content event it decides on the fixture below. */
+    const fixture = [drafted, quoteAdded(), attributed(), claimRecorded(), verdictRecorded()];
+    const newBody = `${BODY}\n\nA fourth paragraph.`;
+    const contentChanges: [string, (actor: Actor) => ArticleCommand, (by: string) => ArticleEvent][] = [
+      [
+        'ChangeHeadline',
+        (a) => command('ChangeHeadline', { headline: 'Council freezes taxes', reason: 'sharper' }, a),
+        (by) => ({ type: 'HeadlineChanged', data: { headline: 'Council freezes taxes', reason: 'sharper', by } }),
+      ],
+      ['ReviseBody', (a) => command('ReviseBody', { body: newBody, reason: 'more' }, a), (by) => ({ type: 'BodyRevised', data: { body: newBody, reason: 'more', by } })],
+      [
+        'AddQuote',
+        (a) => command('AddQuote', { quoteId: 'q2', text: 'The council met', speaker: 'Clerk' }, a),
+        (by) => ({ type: 'QuoteAdded', data: { quoteId: 'q2', text: 'The council met', speaker: 'Clerk', paragraph: 0, by } }),
+      ],
+      [
+        'AttributeQuote',
+        (a) => command('AttributeQuote', { quoteId: 'q1', source: critic, attribution: 'told reporters', method: 'press_briefing', reason: 'misattributed' }, a),
+        (by) => ({ type: 'SourceAttributed', data: { quoteId: 'q1', source: critic, attribution: 'told reporters', method: 'press_briefing', reason: 'misattributed', by } }),
+      ],
+      ['WithdrawQuote', (a) => command('WithdrawQuote', { quoteId: 'q1', reason: 'misheard' }, a), (by) => withdrawn('q1', by)],
+      [
+        'RecordClaim',
+        (a) => command('RecordClaim', { claimId: 'c2', text: 'Taxes are low' }, a),
+        (by) => ({ type: 'ClaimRecorded', data: { claimId: 'c2', text: 'Taxes are low', quoteId: null, by } }),
+      ],
+    ];
+
+    describe.each([
+      ['in_review', [...fixture, submitted()]],
+      ['approved', [...fixture, submitted(), approved()]],
+    ] as const)('a content change to an %s article', (status, given) => {
+      it.each(contentChanges)('%s sends it back to draft: the change, then ArticleReturnedToDraft', (_type, make, expected) => {
+        const state = spec
+          .given([...given])
+          .when(make(reporter))
+          .then([expected(reporter.id), returned(status)]);
+        expect(asArticle(state)).toMatchObject({ status: 'draft', submittedBy: null });
+      });
+
+      it('cannot then be published without a new review', () => {
+        const events = [...given, { type: 'HeadlineChanged' as const, data: { headline: 'Changed', by: reporter.id } }, returned(status)];
+        spec.given(events).when(command('PublishArticle', {}, editor)).thenThrows('invalid-transition', 409);
+        spec.given(events).when(command('ApproveArticle', {}, otherEditor)).thenThrows('invalid-transition', 409);
+      });
+
+      it.each([
+        ['TagTopic', command('TagTopic', { label: 'Budget' }), { type: 'TopicTagged', data: { slug: 'budget', label: 'Budget' } }],
+        ['UntagTopic', command('UntagTopic', { slug: 'taxes' }), { type: 'TopicUntagged', data: { slug: 'taxes' } }],
+        [
+          'RecordVerdict',
+          command('RecordVerdict', { claimId: 'c1', verdict: 'misleading', evidence: [{ note: 'context' }] }, checker),
+          { type: 'ClaimVerdictRecorded', data: { claimId: 'c1', verdict: 'misleading', evidence: [{ note: 'context' }], note: null } },
+        ],
+      ] as [string, ArticleCommand, ArticleEvent][])('%s is not a content change: the article stays %s', (_type, c, expected) => {
+        const state = spec
+          .given([...given.slice(0, -1), tagged(), given[given.length - 1]])
+          .when(c)
+          .then([expected]);
+        expect(state.status).toBe(status);
+      });
+    });
+
+    describe('a change to a published article', () => {
+      const published = [...fixture, submitted(), approved(), { type: 'ArticlePublished' as const, data: {} }];
+
+      it.each(contentChanges)('%s by a reporter is refused: 403 forbidden', (_type, make) => {
+        spec.given(published).when(make(reporter)).thenThrows('forbidden', 403);
+      });
+
+      it('a claim by a fact checker is refused too: only an editor changes live copy', () => {
+        spec.given(published).when(contentChanges[5][1](checker)).thenThrows('forbidden', 403);
+      });
+
+      it.each(contentChanges.filter(([type]) => !['AddQuote', 'RecordClaim'].includes(type)))('%s by an editor with a reason is made; it stays published', (_type, make, expected) => {
+        const state = spec.given(published).when(make(editor)).then([expected(editor.id)]);
+        expect(state.status).toBe('published');
+      });
+
+      it.each([
+        ['ChangeHeadline', command('ChangeHeadline', { headline: 'Council freezes taxes' }, editor)],
+        ['ReviseBody', command('ReviseBody', { body: newBody }, editor)],
+        ['AttributeQuote', command('AttributeQuote', { quoteId: 'q1', source: critic, method: 'interview' }, editor)],
+        ['ReviseBody with a blank reason', command('ReviseBody', { body: newBody, reason: '  ' }, editor)],
+      ])('%s without a reason is refused: 422 reason-required', (_type, c) => {
+        spec.given(published).when(c).thenThrows('reason-required', 422);
+      });
+
+      it('a body that drops an attributed live quote is refused: 409 publish-blocked naming the quote', () => {
+        const error = spec
+          .given(published)
+          .when(command('ReviseBody', { body: 'The council met on Tuesday.', reason: 'typo' }, editor))
+          .thenThrows('publish-blocked', 409);
+        expect(error.extra.blockers).toEqual([{ kind: 'quote-not-in-body', quoteId: 'q1', message: expect.any(String) }]);
+      });
+
+      it('is refused as publish-blocked before a missing reason is mentioned: no reason could make it pass', () => {
+        spec.given(published).when(command('ReviseBody', { body: 'The council met on Tuesday.' }, editor)).thenThrows('publish-blocked', 409);
+      });
+
+      it('a new quote would be live unattributed, a new claim live unchecked: 409 publish-blocked', () => {
+        const quote = spec.given(published).when(contentChanges[2][1](editor)).thenThrows('publish-blocked', 409);
+        expect(quote.extra.blockers).toEqual([{ kind: 'quote-unattributed', quoteId: 'q2', message: expect.any(String) }]);
+        const claim = spec.given(published).when(contentChanges[5][1](editor)).thenThrows('publish-blocked', 409);
+        expect(claim.extra.blockers).toEqual([{ kind: 'claim-unverified', claimId: 'c2', message: expect.any(String) }]);
+      });
+
+      it('takes a quote out of live copy by withdrawing it first, then revising the body', () => {
+        const cut = 'The council met on Tuesday.';
+        const withdrawal = withdrawn('q1', editor.id);
+        spec.given(published).when(command('WithdrawQuote', { quoteId: 'q1', reason: 'misheard' }, editor)).then([withdrawal]);
+        const state = spec
+          .given([...published, withdrawal])
+          .when(command('ReviseBody', { body: cut, reason: 'quote withdrawn' }, editor))
+          .then([{ type: 'BodyRevised', data: { body: cut, reason: 'quote withdrawn', by: editor.id } }]);
+        expect(asArticle(state)).toMatchObject({ status: 'published', body: cut });
+      });
+
+      it('a blocker the article already had (written before the rule) does not stop other changes', () => {
+        const broken = [...published, legacyRevised('The council met on Tuesday.', false)];
+        spec
+          .given(broken)
+          .when(command('ChangeHeadline', { headline: 'Council meets', reason: 'accuracy' }, editor))
+          .then([{ type: 'HeadlineChanged', data: { headline: 'Council meets', reason: 'accuracy', by: editor.id } }]);
+      });
+
+      it('metadata and review evidence are not content: a reporter tags, a fact checker records a verdict, without a reason', () => {
+        spec.given(published).when(command('TagTopic', { label: 'Budget' })).then([{ type: 'TopicTagged', data: { slug: 'budget', label: 'Budget' } }]);
+        spec
+          .given(published)
+          .when(command('RecordVerdict', { claimId: 'c1', verdict: 'unverifiable', evidence: [] }, checker))
+          .then([{ type: 'ClaimVerdictRecorded', data: { claimId: 'c1', verdict: 'unverifiable', evidence: [], note: null } }]);
+      });
+
+      it('a change that changes nothing is no change: nothing refused, nothing decided', () => {
+        spec.given(published).when(command('ChangeHeadline', { headline: 'Council holds taxes' })).thenNothingHappened();
+      });
+    });
+
+    describe('four eyes: nobody who wrote the content under review approves it', () => {
+      const editorAsWriter: [string, ArticleEvent[]][] = [
+        ['drafted it', [{ ...drafted, data: { ...(drafted.data as object), by: editor.id } } as ArticleEvent, submitted()]],
+        ['changed its headline in draft', [drafted, { type: 'HeadlineChanged', data: { headline: 'H', by: editor.id } }, submitted()]],
+        ['added a quote', [drafted, quoteAdded('q1', undefined, undefined, editor.id), submitted()]],
+        ['attributed a quote', [drafted, quoteAdded(), attributed('q1', mayor, editor.id), submitted()]],
+        ['withdrew a quote', [drafted, quoteAdded(), withdrawn('q1', editor.id), submitted()]],
+        ['recorded a claim', [drafted, claimRecorded('c1', null, editor.id), verdictRecorded(), submitted()]],
+        ['revised the body during review, which sent it back, before it was submitted again', [...inReview, revised('New copy.', editor.id), returned('in_review'), submitted()]],
+        ['revised the body before a submission that was later withdrawn into draft', [drafted, revised('New copy.', editor.id), submitted(), legacyRevised('Newer.', true), submitted()]],
+      ];
+
+      it.each(editorAsWriter)('an editor who %s: 403 four-eyes; another editor may approve', (_how, given) => {
+        const error = spec.given(given).when(command('ApproveArticle', {}, editor)).thenThrows('four-eyes', 403);
+        expect(error.message).toMatch(/drafted|changed/);
+        spec.given(given).when(command('ApproveArticle', {}, otherEditor)).then([approved(otherEditor.id)]);
+      });
+
+      it('tracks every writer once, in the order they first wrote', () => {
+        const state = asArticle(
+          spec.given([drafted, quoteAdded('q1', undefined, undefined, editor.id), revised('x', reporter.id), claimRecorded('c1', null, checker.id), tagged()]).state(),
+        );
+        expect(state.writers).toEqual([reporter.id, editor.id, checker.id]);
+      });
+
+      it('a verdict or a topic does not make its author a writer', () => {
+        const editorChecker: Actor = { id: 'u-ec', name: 'Ed Checker', roles: ['editor', 'fact_checker'] };
+        const given: ArticleEvent[] = [drafted, claimRecorded(), verdictRecorded(), tagged(), submitted()];
+        expect(asArticle(spec.given(given).state()).writers).toEqual([reporter.id]);
+        spec.given(given).when(command('ApproveArticle', {}, editorChecker)).then([approved(editorChecker.id)]);
+      });
     });
   });
 

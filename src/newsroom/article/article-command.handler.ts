@@ -14,9 +14,10 @@ export class ArticleCommandHandler implements ICommandHandler<ExecuteArticleComm
     const metadata = { actor: context.actor, now: context.now };
     let command: ArticleCommand;
     if (intent.type === 'AttributeQuote' && 'sourceId' in intent.data) {
-      const { sourceId, quoteId, attribution, method } = intent.data;
+      const { sourceId, quoteId, attribution, method, reason } = intent.data;
       const source = await this.loadSource(sourceId);
-      command = { type: 'AttributeQuote', data: { quoteId, source, attribution: attribution ?? null, method: method as AttributionMethod }, metadata };
+      const data = { quoteId, source, attribution: attribution ?? null, method: method as AttributionMethod, ...(reason ? { reason } : {}) };
+      command = { type: 'AttributeQuote', data, metadata };
     } else {
       command = { ...intent, metadata } as ArticleCommand;
     }

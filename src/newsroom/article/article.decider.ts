@@ -1,6 +1,10 @@
 import type { CommandMetadata } from '../actor';
 import { DomainError } from '../domain-error';
 import { findQuoteParagraph, normaliseWhitespace, quoteLocator, slugify } from '../text';
+import { PublishBlocker, blockersAdded, publishBlockers } from './publish-gate';
+
+export { publishBlockers } from './publish-gate';
+export type { PublishBlocker } from './publish-gate';
 
 export const articleStream = (id: string): string => `article-${id}`;
 
@@ -33,31 +37,42 @@ export interface Evidence {
 
 // ──────────────────────────────────────────────────────────────────── events ──
 
+/**
+ * Content events (drafting, headline, body, quotes, attributions, withdrawals, claims) name their
+ * writer, the actor's id, in `by`: whoever wrote content under review may not approve it.
+ */
+type Written = { by: string };
+
 export type ArticleDrafted = {
   type: 'ArticleDrafted';
-  data: { articleId: string; headline: string; body: string; byline: string | null; desk: string | null };
+  data: { articleId: string; headline: string; body: string; byline: string | null; desk: string | null } & Written;
 };
-export type HeadlineChanged = { type: 'HeadlineChanged'; data: { headline: string; reason?: string } };
-/** `returnedToDraft` is set when the revision sent an in_review/approved article back to draft. */
+export type HeadlineChanged = { type: 'HeadlineChanged'; data: { headline: string; reason?: string } & Written };
+/**
+ * `returnedToDraft: true` only in events written before {@link ArticleReturnedToDraft} existed: the
+ * revision sent an in_review/approved article back to draft. New events record that as its own event.
+ */
 export type BodyRevised = {
   type: 'BodyRevised';
-  data: { body: string; reason?: string; returnedToDraft: boolean };
+  data: { body: string; reason?: string; returnedToDraft?: boolean } & Written;
 };
 export type QuoteAdded = {
   type: 'QuoteAdded';
-  data: { quoteId: string; text: string; speaker: string; paragraph: number };
+  data: { quoteId: string; text: string; speaker: string; paragraph: number } & Written;
 };
 export type SourceAttributed = {
   type: 'SourceAttributed';
-  data: { quoteId: string; source: SourceSnapshot; attribution: string | null; method: AttributionMethod };
+  data: { quoteId: string; source: SourceSnapshot; attribution: string | null; method: AttributionMethod; reason?: string } & Written;
 };
-export type QuoteWithdrawn = { type: 'QuoteWithdrawn'; data: { quoteId: string; reason: string } };
+export type QuoteWithdrawn = { type: 'QuoteWithdrawn'; data: { quoteId: string; reason: string } & Written };
 export type TopicTagged = { type: 'TopicTagged'; data: { slug: string; label: string } };
 export type TopicUntagged = { type: 'TopicUntagged'; data: { slug: string } };
 export type ClaimRecorded = {
   type: 'ClaimRecorded';
-  data: { claimId: string; text: string; quoteId: string | null };
+  data: { claimId: string; text: string; quoteId: string | null } & Written;
 };
+/** A content change in review sent the article back to draft; it follows that change, in the same command. */
+export type ArticleReturnedToDraft = { type: 'ArticleReturnedToDraft'; data: { from: 'in_review' | 'approved' } };
 export type ClaimVerdictRecorded = {
   type: 'ClaimVerdictRecorded';
   data: { claimId: string; verdict: Verdict; evidence: Evidence[]; note: string | null };
@@ -79,11 +94,15 @@ export type ArticleEvent =
   | TopicUntagged
   | ClaimRecorded
   | ClaimVerdictRecorded
+  | ArticleReturnedToDraft
   | ArticleSubmitted
   | ArticleApproved
   | ArticlePublished
   | ArticleRetracted
   | CorrectionIssued;
+
+/** The events that change content: each names its writer, and each is what review integrity guards. */
+export type ContentEvent = ArticleDrafted | HeadlineChanged | BodyRevised | QuoteAdded | SourceAttributed | QuoteWithdrawn | ClaimRecorded;
 
 export type ArticleEventType = ArticleEvent['type'];
 
@@ -99,6 +118,7 @@ const EVENT_TYPES: Record<ArticleEventType, true> = {
   TopicUntagged: true,
   ClaimRecorded: true,
   ClaimVerdictRecorded: true,
+  ArticleReturnedToDraft: true,
   ArticleSubmitted: true,
   ArticleApproved: true,
   ArticlePublished: true,
@@ -131,7 +151,7 @@ export type AddQuote = {
 /** `source` is loaded by the handler; null when no such source is registered. */
 export type AttributeQuote = {
   type: 'AttributeQuote';
-  data: { quoteId: string; source: SourceSnapshot | null; attribution?: string | null; method: AttributionMethod };
+  data: { quoteId: string; source: SourceSnapshot | null; attribution?: string | null; method: AttributionMethod; reason?: string };
   metadata: CommandMetadata;
 };
 export type WithdrawQuote = {
@@ -226,6 +246,11 @@ export type Article = {
   claimOrder: string[];
   corrections: { text: string }[];
   submittedBy: string | null;
+  /**
+   * Everyone who drafted the article or changed its content, ever, in the order they first did: the
+   * content under review is all of it (an article is only reviewed before it is first published).
+   */
+  writers: string[];
   publishedOnce: boolean;
   retractionReason: string | null;
 };
@@ -242,7 +267,7 @@ export const initialState = (): ArticleState => ({ status: 'none' });
  * Bump it whenever `evolve`, anything it calls (the quote matching in ../text.ts) or the state's
  * shape changes; test/unit/snapshot-version.spec.ts fails when those change without a bump.
  */
-export const ARTICLE_SNAPSHOT_VERSION = '1';
+export const ARTICLE_SNAPSHOT_VERSION = '2';
 
 // evolve never throws: decide never writes an event that refers to something missing, and time travel
 // must still be able to fold a stream if one ever did.
@@ -274,7 +299,7 @@ export function evolveAll(state: ArticleState, events: Iterable<ArticleEvent>): 
   return current;
 }
 
-function drafted({ articleId, headline, body, byline, desk }: ArticleDrafted['data']): Article {
+function drafted({ articleId, headline, body, byline, desk, by }: ArticleDrafted['data']): Article {
   return {
     status: 'draft',
     id: articleId,
@@ -289,12 +314,13 @@ function drafted({ articleId, headline, body, byline, desk }: ArticleDrafted['da
     claimOrder: [],
     corrections: [],
     submittedBy: null,
+    writers: typeof by === 'string' ? [by] : [],
     publishedOnce: false,
     retractionReason: null,
   };
 }
 
-const CONTAINERS = ['quotes', 'quoteOrder', 'topics', 'claims', 'claimOrder', 'corrections'] as const;
+const CONTAINERS = ['quotes', 'quoteOrder', 'topics', 'claims', 'claimOrder', 'corrections', 'writers'] as const;
 type Container = (typeof CONTAINERS)[number];
 
 /**
@@ -332,10 +358,15 @@ class ArticleDraft {
     const quote = this.article.quotes[quoteId];
     if (quote) this.own('quotes')[quoteId] = update(quote);
   }
+
+  addWriter(by: unknown): void {
+    if (typeof by === 'string' && !this.article.writers.includes(by)) this.own('writers').push(by);
+  }
 }
 
 function apply(draft: ArticleDraft, event: Exclude<ArticleEvent, ArticleDrafted>): void {
   const article = draft.article;
+  if (isContentEvent(event)) draft.addWriter(event.data.by);
   switch (event.type) {
     case 'HeadlineChanged':
       article.headline = event.data.headline;
@@ -408,6 +439,10 @@ function apply(draft: ArticleDraft, event: Exclude<ArticleEvent, ArticleDrafted>
       draft.own('claims')[claimId] = { ...claim, verdicts: [...claim.verdicts, { verdict, evidence, note }] };
       return;
     }
+    case 'ArticleReturnedToDraft':
+      article.status = 'draft';
+      article.submittedBy = null;
+      return;
     case 'ArticleSubmitted':
       article.status = 'in_review';
       article.submittedBy = event.data.submittedBy;
@@ -430,6 +465,18 @@ function apply(draft: ArticleDraft, event: Exclude<ArticleEvent, ArticleDrafted>
       return unreachable(event);
   }
 }
+
+const CONTENT_EVENT_TYPES: ReadonlySet<ArticleEventType> = new Set<ContentEvent['type']>([
+  'ArticleDrafted',
+  'HeadlineChanged',
+  'BodyRevised',
+  'QuoteAdded',
+  'SourceAttributed',
+  'QuoteWithdrawn',
+  'ClaimRecorded',
+]);
+
+export const isContentEvent = (event: ArticleEvent): event is ContentEvent => CONTENT_EVENT_TYPES.has(event.type);
 
 // ──────────────────────────────────────────────────────────────────── decide ──
 
@@ -477,7 +524,7 @@ export function decide(command: ArticleCommand, state: ArticleState): ArticleEve
   }
 }
 
-function draftArticle({ data }: DraftArticle, state: ArticleState): ArticleEvent[] {
+function draftArticle({ data, metadata }: DraftArticle, state: ArticleState): ArticleEvent[] {
   if (state.status !== 'none') {
     throw new DomainError('article-exists', 409, `Article ${data.articleId} already exists`);
   }
@@ -490,25 +537,29 @@ function draftArticle({ data }: DraftArticle, state: ArticleState): ArticleEvent
         body: data.body,
         byline: data.byline ?? null,
         desk: data.desk ?? null,
+        by: metadata.actor.id,
       },
     },
   ];
 }
 
-function changeHeadline({ data }: ChangeHeadline, state: Article): ArticleEvent[] {
+function changeHeadline({ data, metadata }: ChangeHeadline, state: Article): ArticleEvent[] {
   if (data.headline === state.headline) return [];
-  const reason = requireReasonOncePublished(state, data.reason, 'headline');
-  return [{ type: 'HeadlineChanged', data: { headline: data.headline, ...withReason(reason) } }];
+  const reason = given(data.reason);
+  return reviewed(state, metadata, { what: 'headline', reason }, [
+    { type: 'HeadlineChanged', data: { headline: data.headline, ...withReason(reason), by: metadata.actor.id } },
+  ]);
 }
 
-function reviseBody({ data }: ReviseBody, state: Article): ArticleEvent[] {
+function reviseBody({ data, metadata }: ReviseBody, state: Article): ArticleEvent[] {
   if (data.body === state.body) return [];
-  const reason = requireReasonOncePublished(state, data.reason, 'body');
-  const returnedToDraft = state.status === 'in_review' || state.status === 'approved';
-  return [{ type: 'BodyRevised', data: { body: data.body, ...withReason(reason), returnedToDraft } }];
+  const reason = given(data.reason);
+  return reviewed(state, metadata, { what: 'body', reason }, [
+    { type: 'BodyRevised', data: { body: data.body, ...withReason(reason), by: metadata.actor.id } },
+  ]);
 }
 
-function addQuote({ data }: AddQuote, state: Article): ArticleEvent[] {
+function addQuote({ data, metadata }: AddQuote, state: Article): ArticleEvent[] {
   if (state.quotes[data.quoteId]) {
     throw new DomainError('quote-exists', 409, `Quote ${data.quoteId} already exists`);
   }
@@ -516,10 +567,13 @@ function addQuote({ data }: AddQuote, state: Article): ArticleEvent[] {
   if (paragraph === null) {
     throw new DomainError('quote-not-in-body', 422, 'The quote does not appear verbatim in the current body');
   }
-  return [{ type: 'QuoteAdded', data: { quoteId: data.quoteId, text: data.text, speaker: data.speaker, paragraph } }];
+  // No reason can make this pass on a published article: a new quote is live and unattributed.
+  return reviewed(state, metadata, { what: 'quotes', reason: undefined }, [
+    { type: 'QuoteAdded', data: { quoteId: data.quoteId, text: data.text, speaker: data.speaker, paragraph, by: metadata.actor.id } },
+  ]);
 }
 
-function attributeQuote({ data }: AttributeQuote, state: Article): ArticleEvent[] {
+function attributeQuote({ data, metadata }: AttributeQuote, state: Article): ArticleEvent[] {
   const quote = requireQuote(state, data.quoteId);
   if (quote.status === 'withdrawn') {
     throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has been withdrawn`);
@@ -536,17 +590,23 @@ function attributeQuote({ data }: AttributeQuote, state: Article): ArticleEvent[
   ) {
     return [];
   }
-  return [
-    { type: 'SourceAttributed', data: { quoteId: quote.id, source: data.source, attribution, method: data.method } },
-  ];
+  const reason = given(data.reason);
+  return reviewed(state, metadata, { what: 'attribution', reason }, [
+    {
+      type: 'SourceAttributed',
+      data: { quoteId: quote.id, source: data.source, attribution, method: data.method, ...withReason(reason), by: metadata.actor.id },
+    },
+  ]);
 }
 
-function withdrawQuote({ data }: WithdrawQuote, state: Article): ArticleEvent[] {
+function withdrawQuote({ data, metadata }: WithdrawQuote, state: Article): ArticleEvent[] {
   const quote = requireQuote(state, data.quoteId);
   if (quote.status === 'withdrawn') {
     throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has already been withdrawn`);
   }
-  return [{ type: 'QuoteWithdrawn', data: { quoteId: quote.id, reason: data.reason } }];
+  return reviewed(state, metadata, { what: 'quotes', reason: given(data.reason) }, [
+    { type: 'QuoteWithdrawn', data: { quoteId: quote.id, reason: data.reason, by: metadata.actor.id } },
+  ]);
 }
 
 function tagTopic({ data }: TagTopic, state: Article): ArticleEvent[] {
@@ -565,7 +625,7 @@ function untagTopic({ data }: UntagTopic, state: Article): ArticleEvent[] {
   return [{ type: 'TopicUntagged', data: { slug: data.slug } }];
 }
 
-function recordClaim({ data }: RecordClaim, state: Article): ArticleEvent[] {
+function recordClaim({ data, metadata }: RecordClaim, state: Article): ArticleEvent[] {
   if (state.claims[data.claimId]) {
     throw new DomainError('claim-exists', 409, `Claim ${data.claimId} already exists`);
   }
@@ -573,7 +633,10 @@ function recordClaim({ data }: RecordClaim, state: Article): ArticleEvent[] {
   if (quoteId !== null && !state.quotes[quoteId]) {
     throw new DomainError('unknown-quote', 422, `The article has no quote ${quoteId}`);
   }
-  return [{ type: 'ClaimRecorded', data: { claimId: data.claimId, text: data.text, quoteId } }];
+  // No reason can make this pass on a published article: a new claim is live without a verdict.
+  return reviewed(state, metadata, { what: 'claims', reason: undefined }, [
+    { type: 'ClaimRecorded', data: { claimId: data.claimId, text: data.text, quoteId, by: metadata.actor.id } },
+  ]);
 }
 
 function recordVerdict({ data }: RecordVerdict, state: Article): ArticleEvent[] {
@@ -601,47 +664,16 @@ function approveArticle({ metadata }: ApproveArticle, state: Article): ArticleEv
   if (metadata.actor.id === state.submittedBy) {
     throw new DomainError('four-eyes', 403, 'An article cannot be approved by the person who submitted it');
   }
+  if (state.writers.includes(metadata.actor.id)) {
+    throw new DomainError('four-eyes', 403, 'An article cannot be approved by someone who drafted it or changed its content');
+  }
   return [{ type: 'ArticleApproved', data: { approvedBy: metadata.actor.id } }];
-}
-
-export type PublishBlocker =
-  | { kind: 'quote-unattributed'; quoteId: string; message: string }
-  | { kind: 'quote-not-in-body'; quoteId: string; message: string }
-  | { kind: 'claim-unverified'; claimId: string; message: string };
-
-/** Why the article could not be published now; empty when nothing blocks it. */
-export function publishBlockers(state: Article): PublishBlocker[] {
-  const blockers: PublishBlocker[] = [];
-  for (const quoteId of state.quoteOrder) {
-    const quote = state.quotes[quoteId];
-    if (!quote || quote.status === 'withdrawn') continue;
-    if (quote.status === 'unattributed') {
-      blockers.push({ kind: 'quote-unattributed', quoteId, message: `Quote ${quoteId} is not attributed to a source` });
-    }
-    if (!quote.inBody) {
-      blockers.push({ kind: 'quote-not-in-body', quoteId, message: `Quote ${quoteId} no longer appears in the body` });
-    }
-  }
-  for (const claimId of state.claimOrder) {
-    const claim = state.claims[claimId];
-    if (claim && claim.verdicts.length === 0) {
-      blockers.push({ kind: 'claim-unverified', claimId, message: `Claim ${claimId} has no verdict` });
-    }
-  }
-  return blockers;
 }
 
 function publishArticle(_command: PublishArticle, state: Article): ArticleEvent[] {
   requireTransition(state, 'approved', 'published');
   const blockers = publishBlockers(state);
-  if (blockers.length > 0) {
-    throw new DomainError(
-      'publish-blocked',
-      409,
-      `The article cannot be published: ${blockers.map((b) => b.message).join('; ')}`,
-      { blockers },
-    );
-  }
+  if (blockers.length > 0) throw publishBlocked('The article cannot be published', blockers);
   return [{ type: 'ArticlePublished', data: {} }];
 }
 
@@ -681,13 +713,48 @@ function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatu
   }
 }
 
-function requireReasonOncePublished(state: Article, reason: string | undefined, what: string): string | undefined {
-  const given = reason !== undefined && reason.trim() !== '' ? reason : undefined;
-  if (state.status === 'published' && given === undefined) {
-    throw new DomainError('reason-required', 422, `Changing the ${what} of a published article needs a reason`);
+/**
+ * Review integrity, for every command that changes content. A change to a `published` article is an
+ * editor's (403 `forbidden`), may not add a publish blocker (409 `publish-blocked`, checked before the
+ * reason because no reason can fix it) and needs a reason (422). A change while `in_review` or
+ * `approved` sends the article back to draft: the content events, then {@link ArticleReturnedToDraft}.
+ */
+function reviewed(
+  state: Article,
+  metadata: CommandMetadata,
+  change: { what: string; reason: string | undefined },
+  events: ContentEvent[],
+): ArticleEvent[] {
+  switch (state.status) {
+    case 'published': {
+      if (!metadata.actor.roles.includes('editor')) {
+        throw new DomainError('forbidden', 403, `Only an editor can change the ${change.what} of a published article`);
+      }
+      // Folding events onto an article always leaves an article.
+      const added = blockersAdded(state, evolveAll(state, events) as Article);
+      if (added.length > 0) throw publishBlocked(`The change would break the published article's publish gate`, added);
+      if (change.reason === undefined) {
+        throw new DomainError('reason-required', 422, `Changing the ${change.what} of a published article needs a reason`);
+      }
+      return events;
+    }
+    case 'in_review':
+    case 'approved':
+      return [...events, { type: 'ArticleReturnedToDraft', data: { from: state.status } }];
+    case 'draft':
+    case 'retracted':
+      return events;
+    default:
+      return unreachable(state.status);
   }
-  return given;
 }
+
+function publishBlocked(why: string, blockers: PublishBlocker[]): DomainError {
+  return new DomainError('publish-blocked', 409, `${why}: ${blockers.map((b) => b.message).join('; ')}`, { blockers });
+}
+
+/** A reason that says something; blank counts as none. */
+const given = (reason: string | undefined): string | undefined => (reason !== undefined && reason.trim() !== '' ? reason : undefined);
 
 const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
 

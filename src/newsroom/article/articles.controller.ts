@@ -72,7 +72,8 @@ export class ArticlesController {
   @Post(':id/quotes/:quoteId/attribution')
   @Roles('reporter', 'editor')
   attribute(@ArticleId() id: string, @QuoteId() quoteId: string, @Body() dto: AttributeQuoteDto, @WriteContext() context: CommandContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.run(reply, id, { type: 'AttributeQuote', data: { quoteId, sourceId: dto.sourceId, attribution: dto.attribution ?? null, method: dto.method } }, context);
+    const data = { quoteId, sourceId: dto.sourceId, attribution: dto.attribution ?? null, method: dto.method, ...(dto.reason ? { reason: dto.reason } : {}) };
+    return this.run(reply, id, { type: 'AttributeQuote', data }, context);
   }
 
   @Post(':id/quotes/:quoteId/withdrawal')

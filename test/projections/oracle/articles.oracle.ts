@@ -168,6 +168,7 @@ export const articlesOracle = perEventProjection({
       );
       await touch(event, sql);
     },
+    ArticleReturnedToDraft: (event, sql) => setStatus(event, sql, 'draft'),
     ArticleSubmitted: (event, sql) => setStatus(event, sql, 'in_review'),
     ArticleApproved: (event, sql) => setStatus(event, sql, 'approved'),
     ArticlePublished: async (event, sql) => {

@@ -38,6 +38,7 @@ export class AttributeQuoteDto {
   @ApiProperty({ enum: ATTRIBUTION_METHODS })
   @IsIn(ATTRIBUTION_METHODS)
   method!: AttributionMethod;
+  @OptionalText(500, 'Required once the article is published.') reason?: string | null;
 }
 
 export class WithdrawQuoteDto {
