@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { Pool } from 'pg';
 import { signToken } from '../../src/auth/jwt';
-import { uuidV5 } from '../../src/newsroom/ids';
 import { TEST_SECRET } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { ServerProcess, startServerProcess } from '../support/server-process';
+import { commandIdOf } from '../support/command-ids';
 
 const WRITERS = 16;
 const ROUNDS = 5;
@@ -126,7 +126,7 @@ describe('crash safety: SIGKILL under 16 concurrent writers', () => {
     );
     const byCommand = new Map(counts.rows.map((r) => [r.command_id, Number(r.n)]));
     for (const w of writers)
-      for (const key of w.acknowledged.keys()) expect([key, byCommand.get(uuidV5(`idempotency-key\n${w.actor}\n${key}`))]).toEqual([key, 1]);
+      for (const key of w.acknowledged.keys()) expect([key, byCommand.get(await commandIdOf(pool, w.actor, key))]).toEqual([key, 1]);
     expect(counts.rows.filter((r) => Number(r.n) > 1)).toEqual([]);
     const gaps = await pool.query(`SELECT stream_id FROM events GROUP BY stream_id HAVING count(*) <> max(revision) + 1 OR min(revision) <> 0`);
     expect(gaps.rows).toEqual([]);
