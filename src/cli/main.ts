@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createApp } from '../app/create-app';
+import { createApp, listeningOn } from '../app/create-app';
 import { startRuntime } from '../app/runtime';
 import { ROLES, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
@@ -31,8 +31,8 @@ class UsageError extends Error {}
 async function serve(): Promise<void> {
   const runtime = await startRuntime(readConfig());
   const app = await createApp(runtime);
-  await app.listen(runtime.config.port, '0.0.0.0');
-  process.stderr.write(`copydesk listening on ${await app.getUrl()} (events: ${runtime.eventStore.kind})\n`);
+  await app.listen(runtime.config.port, runtime.config.host);
+  process.stderr.write(`copydesk listening on ${listeningOn(app.getHttpServer().address())} (events: ${runtime.eventStore.kind})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

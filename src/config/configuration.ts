@@ -17,6 +17,10 @@ export interface CopydeskConfig {
   writesPerMinute: number;
   /** Origins allowed by CORS; empty: no cross-origin access. */
   corsOrigins: string[];
+  /** The address the HTTP server listens on. */
+  host: string;
+  /** Whom to believe about X-Forwarded-For/-Proto (Fastify's `trustProxy`); false: nobody. */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -30,6 +34,14 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
   return n;
+}
+
+function trustProxy(value: string | undefined): boolean | number | string[] {
+  const text = nonEmpty(value);
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  return text.split(',').map((a) => a.trim()).filter(Boolean);
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig {
@@ -50,6 +62,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }
 

@@ -69,10 +69,20 @@ export function Uuid(options: { optional?: boolean; description?: string } = {})
   );
 }
 
+// The constraint that says most about a value, when several fail at once ("must be a string" before "must be 1..300 long").
+const FIRST_SAID = ['whitelistValidation', 'isString', 'isArray', 'isIn', 'isUuid', 'isUrl', 'nestedValidation', 'isNotBlank', 'isStorableText'];
+
+/** One message a field: what is wrong with it first, "is required" when it is missing. */
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const constraints = error.constraints ?? {};
+    const names = Object.keys(constraints);
+    let own: FieldError[] = [];
+    if (names.length > 0) {
+      const first = FIRST_SAID.find((name) => name in constraints) ?? names[0];
+      own = [{ field, message: error.value === undefined && first !== 'whitelistValidation' ? `${field} is required` : constraints[first] }];
+    }
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
@@ -85,7 +95,8 @@ export class BodyValidationPipe implements PipeTransform {
     forbidNonWhitelisted: true,
     transform: true,
     forbidUnknownValues: false,
-    validationError: { target: false, value: false },
+    // The value is read to tell a missing field from a wrong one; it never goes into the answer.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => ProblemException.validation(flatten(errors)),
   });
 
