@@ -2,6 +2,7 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, Validatio
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, Length, ValidateBy, ValidationOptions } from 'class-validator';
+import { isBlank } from '../newsroom/typography';
 import { FieldError, ProblemException } from './problem';
 
 /**
@@ -11,12 +12,17 @@ import { FieldError, ProblemException } from './problem';
 // eslint-disable-next-line no-control-regex
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Text PostgreSQL can store in `text` and `jsonb`: no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE.test(value);
+}
+
 export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isStorableText',
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || !UNSTORABLE.test(value),
+        validate: (value: unknown) => typeof value !== 'string' || isStorableText(value),
         defaultMessage: (args) => `${args?.property} must not contain NUL characters or unpaired surrogates`,
       },
     },
@@ -29,7 +35,7 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isNotBlank',
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0,
+        validate: (value: unknown) => typeof value !== 'string' || !isBlank(value),
         defaultMessage: (args) => `${args?.property} must not be blank`,
       },
     },
