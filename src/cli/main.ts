@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp, listeningOn } from '../app/create-app';
 import { startRuntime } from '../app/runtime';
-import { ROLES, signToken } from '../auth/jwt';
+import { ROLES, parseTtl, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
 import { verifyAllStreams, verifyStream } from '../audit/audit-verification';
@@ -54,9 +54,14 @@ function token(args: string[]): void {
   if (!values.sub || !values.name || !values.role?.length) throw new UsageError('token needs --sub, --name and at least one --role');
   const unknown = values.role.filter((r) => !(ROLES as string[]).includes(r));
   if (unknown.length) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
-  if (!/^\d+\s*(ms|s|m|h|d|w|y)?$/.test(values.ttl!)) throw new UsageError('--ttl takes a duration such as 30m, 8h or 7d');
+  let ttl: number;
+  try {
+    ttl = parseTtl(values.ttl!);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const secret = resolveJwtSecret(readConfig());
-  process.stdout.write(`${signToken(secret, { id: values.sub, name: values.name, roles: values.role as Role[] }, values.ttl!)}\n`);
+  process.stdout.write(`${signToken(secret, { id: values.sub, name: values.name, roles: values.role as Role[] }, ttl)}\n`);
 }
 
 async function importCommand(args: string[]): Promise<void> {

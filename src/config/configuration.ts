@@ -36,6 +36,16 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return n;
 }
 
+/** HS256 needs a key at least as long as its hash (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+function jwtSecret(value: string | undefined): string | undefined {
+  const secret = nonEmpty(value);
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES)
+    throw new ConfigError(`AUTH_JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes long (or unset, to use one generated into DATA_DIR)`);
+  return secret;
+}
+
 function trustProxy(value: string | undefined): boolean | number | string[] {
   const text = nonEmpty(value);
   if (text === undefined || text === 'false') return false;
@@ -55,7 +65,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? './data'),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     eventStoreConnectionString: esdb,
-    jwtSecret: nonEmpty(env.AUTH_JWT_SECRET),
+    jwtSecret: jwtSecret(env.AUTH_JWT_SECRET),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     writesPerMinute: positiveInteger('RATE_LIMIT_WRITES_PER_MINUTE', env.RATE_LIMIT_WRITES_PER_MINUTE, 1200),
     corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? '')
