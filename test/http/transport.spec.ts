@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { slugify } from '../../src/newsroom/text';
 import { startTestApp, TestApp } from '../support/app';
 
 interface RawAnswer {
@@ -121,15 +122,15 @@ describe('the HTTP transport: timeouts, framework errors, media types, methods, 
     expect(res.text).not.toContain('<img');
   });
 
-  it('reaches a topic whose slug is long and not Latin (its encoded path segment is over 100 characters)', async () => {
+  it('reaches a topic whose slug is longer than 100 characters (lower-casing İ doubles it), Fastify\'s default limit for a path parameter', async () => {
     const created = await t.http().post('/articles').set('authorization', auth).send({ headline: 'H', body: 'B' });
-    const label = 'Ελληνικά '.repeat(10).trim();
+    const label = 'İzmir İstanbul '.repeat(7).slice(0, 100).trim();
+    const slug = slugify(label);
+    expect([label.length <= 100, slug.length > 100]).toEqual([true, true]);
     const tagged = await t.http().post(`/articles/${created.body.id}/topics`).set('authorization', auth).send({ topic: label });
     expect(tagged.status).toBe(201);
-    const slug = 'ελληνικά-'.repeat(10).slice(0, -1);
-    expect(encodeURIComponent(slug).length).toBeGreaterThan(100);
     const untagged = await t.http().delete(`/articles/${created.body.id}/topics/${encodeURIComponent(slug)}`).set('authorization', auth);
-    expect(untagged.status).toBe(200);
+    expect([untagged.status, untagged.body.type]).toEqual([200, undefined]);
   });
 
   it('refuses text/plain bodies with 415 unsupported-media-type', async () => {
