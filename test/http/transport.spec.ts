@@ -81,6 +81,14 @@ describe('the HTTP transport: timeouts, framework errors, media types, methods, 
     expect(answer.ms).toBeLessThan(8000);
   });
 
+  it('answers a chunked body that grows past 1 MiB with 413 problem+json once the client has sent it', async () => {
+    const head = `POST /articles HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+    const chunk = 'x'.repeat(256 * 1024);
+    const chunks = Array.from({ length: 8 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    const answer = await raw(port, [head, ...chunks, '0\r\n\r\n']);
+    expect([answer.status, problemOf(answer).type]).toEqual([413, 'payload-too-large']);
+  });
+
   it('sets a 30 s request timeout and a 10 s headers timeout by default', async () => {
     const defaults = await startTestApp();
     try {
