@@ -1,6 +1,5 @@
 import type { FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Server } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Problem, titleFor } from './problem';
 
@@ -15,8 +14,9 @@ export const HEADERS_TIMEOUT_MS = 10_000;
  */
 export const DISCARD_LIMIT_BYTES = 32 * 1024 * 1024;
 /**
- * Path segments longer than this are refused before routing (414). A topic slug is at most a few
- * hundred characters once percent-encoded; Fastify's default of 100 made long non-Latin slugs unreachable.
+ * Path segments longer than this are refused before routing (414). A topic's slug can be longer than
+ * its label of at most 100 characters (lower-casing İ doubles it): Fastify's default of 100 made such a
+ * topic impossible to untag.
  */
 export const MAX_PATH_SEGMENT_LENGTH = 2000;
 

@@ -4,12 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
 import { QueryParams, pageRequest, positionKey, queryParam, textKey, uuidKey } from '../../http/pagination';
 import { FieldError, ProblemException } from '../../http/problem';
+import { slugify } from '../../newsroom/text';
 import { AUDIT_CURSOR, AuditFilter, ListAudit } from '../queries/audit.queries';
 import { CLAIMS_CURSOR, ListClaims } from '../queries/claims.queries';
 import { GetSource, ListSourceQuotes, ListSources, SOURCES_CURSOR, SOURCE_QUOTES_CURSOR } from '../queries/sources.queries';
 import { ListTopics, TOPICS_CURSOR } from '../queries/topics.queries';
 import { parseTopic, parseVerdict } from './article-queries.controller';
-import { slugify } from '../../newsroom/text';
 import { ListQuery, ReadAnswer, WAIT_HEADER } from './read-answer';
 
 const Wait = () => Headers(WAIT_HEADER);
