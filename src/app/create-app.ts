@@ -3,8 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
-import { MAX_BODY_DEPTH, jsonDepth } from '../http/body-depth';
+import type { AddressInfo } from 'node:net';
+import { recordRoutes } from '../http/allowed-methods';
+import { bodyShapeError } from '../http/body-shape';
 import { ProblemException } from '../http/problem';
+import { answerAfterTheBody, transportOptions } from '../http/transport';
 import { AppModule } from './app.module';
 import { Runtime } from './runtime';
 
@@ -25,10 +28,12 @@ const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
  * Builds the HTTP application on Fastify. Request logs are Fastify's own pino logger (JSON lines),
  * so no extra logging dependency is needed.
  */
-export async function createApp(runtime: Runtime, options: { logLevel?: string } = {}): Promise<NestFastifyApplication> {
+export async function createApp(runtime: Runtime, options: { logLevel?: string; requestTimeoutMs?: number } = {}): Promise<NestFastifyApplication> {
   const level = options.logLevel ?? runtime.config.logLevel;
   const adapter = new FastifyAdapter({
+    ...transportOptions(options.requestTimeoutMs),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: runtime.config.trustProxy,
     logger: level === 'silent' ? false : { level },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
@@ -40,27 +45,42 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
   const fastify = app.getHttpAdapter().getInstance();
   // Command ids are derived with the server's key (see write-context.ts); a getter, so no copy per request.
   fastify.decorateRequest('commandIdKey', { getter: () => runtime.commandIdKey });
+  recordRoutes(fastify);
+  answerAfterTheBody(fastify);
   // Bodiless commands (`/submission`, …) sent with `Content-Type: application/json` and no body, as
-  // many clients do, are taken as having no body; everything else goes to Fastify's own parser
-  // (with its prototype-poisoning protection).
+  // many clients do, are taken as having no body. Every other body's shape is checked on its text before
+  // it is parsed, then Fastify's own parser (with its prototype-poisoning protection) parses it.
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
-    body === '' ? done(null, undefined) : json(request, body as string, done),
-  );
-  // Before guards, interceptors and class-transformer walk the body recursively.
-  fastify.addHook('preValidation', async (request, reply) => {
-    if (jsonDepth(request.body) > MAX_BODY_DEPTH)
-      await reply
-        .status(400)
-        .type('application/problem+json')
-        .send(ProblemException.validation([{ field: '(body)', message: `the body must not nest deeper than ${MAX_BODY_DEPTH} levels` }]).problem);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (bytes.length === 0) return done(null, undefined);
+    const shape = bodyShapeError(bytes);
+    if (shape) return done(ProblemException.validation([shape]), undefined);
+    json(request, bytes.toString('utf8'), done);
   });
+  // Bodies are JSON: text/plain is 415 like any other media type, not a string to validate.
+  fastify.removeContentTypeParser('text/plain');
   await app.register(helmet, {
     // The Swagger UI at /docs needs its inline styles and init script; nothing else is served as HTML.
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        // Over plain HTTP it would make browsers fetch /docs' assets over HTTPS, which nobody serves: sent below for HTTPS only.
+        upgradeInsecureRequests: null,
+      },
     },
+    strictTransportSecurity: false,
+  });
+  // HSTS and upgrade-insecure-requests only for requests that came over HTTPS (behind a proxy: with TRUST_PROXY).
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.protocol !== 'https') return;
+    void reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp === 'string') void reply.header('content-security-policy', `${csp};upgrade-insecure-requests`);
   });
   // Closed unless CORS_ORIGINS names the origins of editors' tools.
   if (runtime.config.corsOrigins.length > 0)
@@ -79,4 +99,12 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string }
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/** The address a server really listens on, as a URL; `0.0.0.0` and `::` say that they mean every interface. */
+export function listeningOn(address: string | AddressInfo | null): string {
+  if (address === null || typeof address === 'string') return String(address);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const every = address.address === '0.0.0.0' || address.address === '::' ? ' (every interface)' : '';
+  return `http://${host}:${address.port}${every}`;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createApp } from '../app/create-app';
+import { createApp, listeningOn } from '../app/create-app';
 import { startRuntime } from '../app/runtime';
-import { ROLES, signToken } from '../auth/jwt';
+import { ROLES, parseTtl, signToken } from '../auth/jwt';
 import { ConfigError, readConfig, resolveJwtSecret } from '../config/configuration';
 import { Role } from '../newsroom/actor';
 import { AuditReadModelRecord, verifyAllStreams, verifyStream } from '../audit/audit-verification';
@@ -33,8 +33,8 @@ class UsageError extends Error {}
 async function serve(): Promise<void> {
   const runtime = await startRuntime(readConfig());
   const app = await createApp(runtime);
-  await app.listen(runtime.config.port, '0.0.0.0');
-  process.stderr.write(`copydesk listening on ${await app.getUrl()} (events: ${runtime.eventStore.kind})\n`);
+  await app.listen(runtime.config.port, runtime.config.host);
+  process.stderr.write(`copydesk listening on ${listeningOn(app.getHttpServer().address())} (events: ${runtime.eventStore.kind})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -56,9 +56,14 @@ function token(args: string[]): void {
   if (!values.sub || !values.name || !values.role?.length) throw new UsageError('token needs --sub, --name and at least one --role');
   const unknown = values.role.filter((r) => !(ROLES as string[]).includes(r));
   if (unknown.length) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
-  if (!/^\d+\s*(ms|s|m|h|d|w|y)?$/.test(values.ttl!)) throw new UsageError('--ttl takes a duration such as 30m, 8h or 7d');
+  let ttl: number;
+  try {
+    ttl = parseTtl(values.ttl!);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const secret = resolveJwtSecret(readConfig());
-  process.stdout.write(`${signToken(secret, { id: values.sub, name: values.name, roles: values.role as Role[] }, values.ttl!)}\n`);
+  process.stdout.write(`${signToken(secret, { id: values.sub, name: values.name, roles: values.role as Role[] }, ttl)}\n`);
 }
 
 async function importCommand(args: string[]): Promise<void> {

@@ -17,6 +17,10 @@ export interface CopydeskConfig {
   writesPerMinute: number;
   /** Origins allowed by CORS; empty: no cross-origin access. */
   corsOrigins: string[];
+  /** The address the HTTP server listens on. */
+  host: string;
+  /** Whom to believe about X-Forwarded-For/-Proto (Fastify's `trustProxy`); false: nobody. */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -32,6 +36,24 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return n;
 }
 
+/** HS256 needs a key at least as long as its hash (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
+function jwtSecret(value: string | undefined): string | undefined {
+  const secret = nonEmpty(value);
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES)
+    throw new ConfigError(`AUTH_JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes long (or unset, to use one generated into DATA_DIR)`);
+  return secret;
+}
+
+function trustProxy(value: string | undefined): boolean | number | string[] {
+  const text = nonEmpty(value);
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  return text.split(',').map((a) => a.trim()).filter(Boolean);
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig {
   const port = Number(env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a TCP port, got ${env.PORT}`);
@@ -43,13 +65,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? './data'),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     eventStoreConnectionString: esdb,
-    jwtSecret: nonEmpty(env.AUTH_JWT_SECRET),
+    jwtSecret: jwtSecret(env.AUTH_JWT_SECRET),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     writesPerMinute: positiveInteger('RATE_LIMIT_WRITES_PER_MINUTE', env.RATE_LIMIT_WRITES_PER_MINUTE, 1200),
     corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? '')
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }
 

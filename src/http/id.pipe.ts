@@ -8,7 +8,8 @@ export class IdPipe implements PipeTransform<string, string> {
   constructor(private readonly kind: 'article' | 'source' | 'quote' | 'claim') {}
 
   transform(value: string): string {
-    if (!UUID_PATTERN.test(value)) throw ProblemException.of(404, `${this.kind}-not-found`, `No ${this.kind} ${value}.`);
+    // Not echoed: it is the client's text, not an id.
+    if (!UUID_PATTERN.test(value)) throw ProblemException.of(404, `${this.kind}-not-found`, `No ${this.kind} has that id (ids are UUIDs).`);
     return value.toLowerCase();
   }
 }

@@ -1,4 +1,6 @@
+import { UUID_PATTERN } from '../newsroom/ids';
 import { ProblemException } from './problem';
+import { isStorableText } from './validation';
 
 /** Query-string values as Fastify hands them over. */
 export type QueryParams = Record<string, string | string[] | undefined>;
@@ -6,11 +8,20 @@ export type QueryParams = Record<string, string | string[] | undefined>;
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
-/** One optional query parameter; empty counts as absent, a repeated one is refused. */
+/** No query parameter Copydesk reads is longer (`cursor` is the longest). */
+export const MAX_QUERY_VALUE_LENGTH = 1000;
+
+/**
+ * One optional query parameter; empty counts as absent. A repeated one, one longer than
+ * {@link MAX_QUERY_VALUE_LENGTH}, or one PostgreSQL could not take as text (NUL, unpaired surrogates) is a 400 naming it.
+ */
 export function queryParam(query: QueryParams | undefined, name: string): string | undefined {
   const value = query?.[name];
   if (Array.isArray(value)) throw ProblemException.validation([{ field: name, message: `${name} may be given once` }]);
-  return value === undefined || value === '' ? undefined : value;
+  if (value === undefined || value === '') return undefined;
+  if (value.length > MAX_QUERY_VALUE_LENGTH) throw ProblemException.validation([{ field: name, message: `${name} must be at most ${MAX_QUERY_VALUE_LENGTH} characters` }]);
+  if (!isStorableText(value)) throw ProblemException.validation([{ field: name, message: `${name} must not contain NUL characters or unpaired surrogates` }]);
+  return value;
 }
 
 export interface PageRequest<K> {
@@ -75,7 +86,16 @@ export function toPage<R, T, K>(rows: R[], request: PageRequest<K>, kind: string
   };
 }
 
-// Key parsers for the usual sort keys.
-export const positionKey = (key: unknown): string | undefined => (typeof key === 'string' && /^\d{1,30}$/.test(key) ? key : undefined);
-export const integerKey = (key: unknown): number | undefined => (typeof key === 'number' && Number.isSafeInteger(key) && key >= -1 ? key : undefined);
-export const textKey = (key: unknown): string | undefined => (typeof key === 'string' && key.length <= 1000 ? key : undefined);
+// Key parsers for the usual sort keys: a cursor is the client's text, so each key is checked as strictly
+// as the column it is compared with (a forged cursor is a 400, never an error from PostgreSQL).
+const MAX_POSITION = 2n ** 64n - 1n;
+const MAX_REVISION = 2 ** 31 - 1;
+
+/** A position (or another numeric sort key): a decimal string of an unsigned 64-bit integer. */
+export const positionKey = (key: unknown): string | undefined =>
+  typeof key === 'string' && /^(0|[1-9]\d{0,19})$/.test(key) && BigInt(key) <= MAX_POSITION ? key : undefined;
+/** A stream revision, as the `integer` columns hold them; -1 is "before the first". */
+export const revisionKey = (key: unknown): number | undefined =>
+  typeof key === 'number' && Number.isInteger(key) && key >= -1 && key <= MAX_REVISION ? key : undefined;
+export const textKey = (key: unknown): string | undefined => (typeof key === 'string' && key.length <= 1000 && isStorableText(key) ? key : undefined);
+export const uuidKey = (key: unknown): string | undefined => (typeof key === 'string' && UUID_PATTERN.test(key) ? key.toLowerCase() : undefined);

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import './allowed-methods';
 import { StoreUnavailableError, WrongExpectedVersionError } from '../event-store/event-store';
 import { RevisionMismatchError } from '../newsroom/command-executor';
 import { DomainError } from '../newsroom/domain-error';
@@ -50,8 +51,19 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   return { problem: { type: 'internal-error', title: titleFor(500), status: 500, detail: 'Something went wrong on our side; it has been logged.' }, headers: {} };
 }
 
-export function sendProblem(reply: FastifyReply, error: unknown, logger: Logger): void {
-  const { problem, headers } = toProblem(error);
+/** A route-less 404 for a path that other methods route is a 405 naming them. */
+function methodNotAllowed(request: FastifyRequest | undefined): { problem: Problem; headers: Record<string, string> } | undefined {
+  const allowed = request?.server?.allowedMethods?.(request.url.split('?')[0]) ?? [];
+  if (allowed.length === 0) return undefined;
+  return {
+    problem: { type: 'method-not-allowed', title: titleFor(405), status: 405, detail: `This path answers ${allowed.join(', ')}.` },
+    headers: { allow: allowed.join(', ') },
+  };
+}
+
+export function sendProblem(reply: FastifyReply, error: unknown, logger: Logger, request?: FastifyRequest): void {
+  let { problem, headers } = toProblem(error);
+  if (problem.type === 'not-found') ({ problem, headers } = methodNotAllowed(request) ?? { problem, headers });
   if (problem.status >= 500 && problem.status !== 503) logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   if (problem.status === 401) headers['www-authenticate'] = 'Bearer';
   void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
@@ -62,6 +74,7 @@ export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    sendProblem(host.switchToHttp().getResponse<FastifyReply>(), error, this.logger);
+    const http = host.switchToHttp();
+    sendProblem(http.getResponse<FastifyReply>(), error, this.logger, http.getRequest<FastifyRequest>());
   }
 }

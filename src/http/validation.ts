@@ -2,6 +2,7 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, Validatio
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, Length, ValidateBy, ValidationOptions } from 'class-validator';
+import { isBlank } from '../newsroom/typography';
 import { FieldError, ProblemException } from './problem';
 
 /**
@@ -11,12 +12,17 @@ import { FieldError, ProblemException } from './problem';
 // eslint-disable-next-line no-control-regex
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Text PostgreSQL can store in `text` and `jsonb`: no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE.test(value);
+}
+
 export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isStorableText',
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || !UNSTORABLE.test(value),
+        validate: (value: unknown) => typeof value !== 'string' || isStorableText(value),
         defaultMessage: (args) => `${args?.property} must not contain NUL characters or unpaired surrogates`,
       },
     },
@@ -29,7 +35,7 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isNotBlank',
       validator: {
-        validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0,
+        validate: (value: unknown) => typeof value !== 'string' || !isBlank(value),
         defaultMessage: (args) => `${args?.property} must not be blank`,
       },
     },
@@ -69,10 +75,20 @@ export function Uuid(options: { optional?: boolean; description?: string } = {})
   );
 }
 
+// The constraint that says most about a value, when several fail at once ("must be a string" before "must be 1..300 long").
+const FIRST_SAID = ['whitelistValidation', 'isString', 'isArray', 'isIn', 'isUuid', 'isUrl', 'nestedValidation', 'isNotBlank', 'isStorableText'];
+
+/** One message a field: what is wrong with it first, "is required" when it is missing. */
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const constraints = error.constraints ?? {};
+    const names = Object.keys(constraints);
+    let own: FieldError[] = [];
+    if (names.length > 0) {
+      const first = FIRST_SAID.find((name) => name in constraints) ?? names[0];
+      own = [{ field, message: error.value === undefined && first !== 'whitelistValidation' ? `${field} is required` : constraints[first] }];
+    }
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
@@ -85,7 +101,8 @@ export class BodyValidationPipe implements PipeTransform {
     forbidNonWhitelisted: true,
     transform: true,
     forbidUnknownValues: false,
-    validationError: { target: false, value: false },
+    // The value is read to tell a missing field from a wrong one; it never goes into the answer.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => ProblemException.validation(flatten(errors)),
   });
 

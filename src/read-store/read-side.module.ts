@@ -17,6 +17,7 @@ import { GetArticleHistoryHandler, ListAuditHandler } from './queries/audit.quer
 import { ListArticleClaimsHandler, ListClaimsHandler } from './queries/claims.queries';
 import { GetProjectionStatusesHandler, RequestProjectionRebuildHandler } from './queries/projections.queries';
 import { GetSourceHandler, ListSourceQuotesHandler, ListSourcesHandler } from './queries/sources.queries';
+import { BodyDiffer } from './queries/body-diff';
 import { DiffArticleRevisionsHandler, GetArticleAtRevisionHandler } from './queries/time-travel.queries';
 import { ListTopicsHandler } from './queries/topics.queries';
 
@@ -55,6 +56,7 @@ export function readSideProviders(runtime: Pick<Runtime, 'databaseUrl'>): Provid
     ListAuditHandler,
     GetArticleAtRevisionHandler,
     DiffArticleRevisionsHandler,
+    BodyDiffer,
     ListSourcesHandler,
     GetSourceHandler,
     ListSourceQuotesHandler,

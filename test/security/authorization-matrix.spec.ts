@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { Role } from '../../src/newsroom/actor';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
 
@@ -50,17 +50,42 @@ const ROUTES: [string, string, Access][] = [
 ];
 
 const ROLES: Role[] = ['reporter', 'editor', 'fact_checker', 'admin'];
-const claims = (roles: Role[]) => ({ sub: `matrix-${roles.join('-')}`, name: 'Matrix', roles });
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (roles: Role[]) => ({ sub: `matrix-${roles.join('-')}`, name: 'Matrix', roles, iat: now(), exp: now() + 3600 });
+
+/** A token signed with the right secret whose header and payload are written out as given (JSON text or a value). */
+function forged(header: unknown, payload: unknown): string {
+  const part = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const input = `${part(header)}.${part(payload)}`;
+  return `Bearer ${input}.${createHmac('sha256', TEST_SECRET).update(input).digest('base64url')}`;
+}
+const HS256 = { alg: 'HS256', typ: 'JWT' };
+const withoutExp = { sub: 'matrix-admin', name: 'Matrix', roles: ROLES, iat: now() };
 
 /** Each caller, and the Authorization header it sends. */
 const CALLERS: [string, () => string | undefined, Role | null][] = [
   ['no token', () => undefined, null],
-  ['expired', () => `Bearer ${jwt.sign({ ...claims(ROLES), exp: Math.floor(Date.now() / 1000) - 10 }, TEST_SECRET, { algorithm: 'HS256' })}`, null],
+  ['expired', () => `Bearer ${jwt.sign({ ...claims(ROLES), exp: now() - 10 }, TEST_SECRET, { algorithm: 'HS256' })}`, null],
   ['another secret', () => `Bearer ${jwt.sign(claims(ROLES), 'not-the-secret', { algorithm: 'HS256' })}`, null],
   ['alg none', () => `Bearer ${jwt.sign(claims(ROLES), '', { algorithm: 'none' } as jwt.SignOptions)}`, null],
   ['HS512', () => `Bearer ${jwt.sign(claims(ROLES), TEST_SECRET, { algorithm: 'HS512' })}`, null],
   ['basic auth', () => 'Basic YWRtaW46YWRtaW4=', null],
+  // Signed with the right secret, but claims no server may accept.
+  ['no exp (never expires)', () => forged(HS256, withoutExp), null],
+  ['exp 1e400', () => forged(HS256, `{"sub":"matrix-admin","name":"Matrix","roles":["admin"],"exp":1e400}`), null],
+  ['exp in 60 days (beyond the 30-day lifetime)', () => forged(HS256, { ...claims(ROLES), exp: now() + 60 * 86400 }), null],
+  ['exp a string', () => forged(HS256, { ...claims(ROLES), exp: String(now() + 3600) }), null],
+  ['iat a year ahead', () => forged(HS256, { ...claims(ROLES), iat: now() + 365 * 86400 }), null],
+  ['iat 1e400', () => forged(HS256, `{"sub":"matrix-admin","name":"Matrix","roles":["admin"],"iat":1e400,"exp":${now() + 3600}}`), null],
+  ['unknown crit header', () => forged({ ...HS256, crit: ['exp-ext'], 'exp-ext': true }, claims(ROLES)), null],
+  ['blank sub', () => forged(HS256, { ...claims(ROLES), sub: ' ' }), null],
+  ['zero-width sub', () => forged(HS256, { ...claims(ROLES), sub: '\u200b' }), null],
+  ['sub with NUL', () => forged(HS256, { ...claims(ROLES), sub: 'a\u0000b' }), null],
+  ['empty name', () => forged(HS256, { ...claims(ROLES), name: '' }), null],
+  ['blank name', () => forged(HS256, { ...claims(ROLES), name: '\t ' }), null],
   ...ROLES.map((role): [string, () => string, Role] => [role, () => `Bearer ${jwt.sign(claims([role]), TEST_SECRET, { algorithm: 'HS256' })}`, role]),
+  // The same valid claims through forged(): proves that the refusals above come from the claims, not from forging.
+  ['admin (written out by hand)', () => forged(HS256, claims(['admin'])), 'admin'],
 ];
 
 function expected(access: Access, caller: Role | null, tokenSent: boolean): 'ok' | 401 | 403 {

@@ -30,6 +30,8 @@ export interface TestAppOptions {
   eventStoreConnectionString?: string;
   /** More environment, e.g. RATE_LIMIT_WRITES_PER_MINUTE. */
   env?: Record<string, string>;
+  /** A shorter request timeout than the 30 s default (transport specs). */
+  requestTimeoutMs?: number;
 }
 
 /** The real application on a fresh Postgres database: real pool, real event store, real HTTP stack. */
@@ -44,7 +46,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const runtime = await startRuntime(config);
-  const app = await createApp(runtime, { logLevel: 'silent' });
+  const app = await createApp(runtime, { logLevel: 'silent', requestTimeoutMs: options.requestTimeoutMs });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -1,6 +1,7 @@
 import type { CommandMetadata } from '../actor';
 import { DomainError } from '../domain-error';
 import { findQuoteParagraph, normaliseWhitespace, quoteLocator, slugify } from '../text';
+import { quoteNotInBody } from './quote-not-in-body';
 import { PublishBlocker, blockersAdded, publishBlockers } from './publish-gate';
 
 export { publishBlockers } from './publish-gate';
@@ -565,7 +566,7 @@ function addQuote({ data, metadata }: AddQuote, state: Article): ArticleEvent[] 
   }
   const paragraph = findQuoteParagraph(state.body, data.text);
   if (paragraph === null) {
-    throw new DomainError('quote-not-in-body', 422, 'The quote does not appear verbatim in the current body');
+    throw quoteNotInBody(state.body, data.text);
   }
   // No reason can make this pass on a published article: a new quote is live and unattributed.
   return reviewed(state, metadata, { what: 'quotes', reason: undefined }, [
@@ -707,7 +708,7 @@ function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatu
     throw new DomainError(
       'invalid-transition',
       409,
-      `Cannot move the article from ${state.status} to ${to}; only a ${from} article can become ${to}`,
+      `Cannot move the article from ${state.status} to ${to}; only ${/^[aeiou]/.test(from) ? 'an' : 'a'} ${from} article can become ${to}`,
       { from: state.status, to },
     );
   }

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
-import { QueryParams, integerKey, pageRequest, positionKey, queryParam } from '../../http/pagination';
+import { QueryParams, pageRequest, positionKey, queryParam, revisionKey } from '../../http/pagination';
 import { FieldError, ProblemException } from '../../http/problem';
 import { parseWaitForPosition } from '../../http/read-your-writes';
 import { ArticleStatus, Verdict } from '../../newsroom/article/article.decider';
@@ -78,7 +78,7 @@ export class ArticleQueriesController {
   @Get(':id/history')
   @ListQuery()
   history(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer.of(reply, wait, ['audit'], new GetArticleHistory(id, pageRequest(query, HISTORY_CURSOR, integerKey)));
+    return this.answer.of(reply, wait, ['audit'], new GetArticleHistory(id, pageRequest(query, HISTORY_CURSOR, revisionKey)));
   }
 
   @Get(':id/revisions/:revision')

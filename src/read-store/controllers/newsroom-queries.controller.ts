@@ -2,8 +2,9 @@ import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
-import { QueryParams, pageRequest, positionKey, queryParam, textKey } from '../../http/pagination';
+import { QueryParams, pageRequest, positionKey, queryParam, textKey, uuidKey } from '../../http/pagination';
 import { FieldError, ProblemException } from '../../http/problem';
+import { slugify } from '../../newsroom/text';
 import { AUDIT_CURSOR, AuditFilter, ListAudit } from '../queries/audit.queries';
 import { CLAIMS_CURSOR, ListClaims } from '../queries/claims.queries';
 import { GetSource, ListSourceQuotes, ListSources, SOURCES_CURSOR, SOURCE_QUOTES_CURSOR } from '../queries/sources.queries';
@@ -13,23 +14,51 @@ import { ListQuery, ReadAnswer, WAIT_HEADER } from './read-answer';
 
 const Wait = () => Headers(WAIT_HEADER);
 const WAIT_DOC = { name: 'X-Wait-For-Position', required: false, description: 'wait (at most 5 s) until the read models have projected this position' };
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/i;
+
+/**
+ * A strict ISO-8601 date or date-time: every part within its calendar range (no 2024-02-30, no 24:00,
+ * no offset beyond ±14:00). `Date` would roll such values over into the next month or day.
+ */
+export function parseInstantText(value: string): Date | undefined {
+  const m = INSTANT.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((part) => (part === undefined ? undefined : Number(part)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (m[9] !== undefined && (Number(m[9]) > 14 || Number(m[10]) > 59 || (Number(m[9]) === 14 && Number(m[10]) > 0))) return undefined;
+  const at = new Date(m[4] === undefined ? `${m[1]}-${m[2]}-${m[3]}T00:00:00Z` : value.replace(' ', 'T'));
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
 
 function parseInstant(query: QueryParams, field: string, errors: FieldError[]): Date | undefined {
   const value = queryParam(query, field);
   if (value === undefined) return undefined;
-  const at = ISO_8601.test(value) ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) {
-    errors.push({ field, message: `${field} must be an ISO-8601 date or date-time, e.g. 2024-05-01T12:00:00Z` });
-    return undefined;
-  }
+  const at = parseInstantText(value);
+  if (!at) errors.push({ field, message: `${field} must be an ISO-8601 date or date-time, e.g. 2024-05-01T12:00:00Z` });
   return at;
 }
 
-const sourceKey = (key: unknown): [string, string] | undefined =>
-  Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'string' && /^[0-9a-f-]{36}$/.test(key[1])
-    ? [key[0], key[1]]
-    : undefined;
+/** An optional text filter of at most `max` characters. */
+function textFilter(query: QueryParams, field: string, max: number, errors: FieldError[]): string | undefined {
+  const value = queryParam(query, field);
+  if (value !== undefined && value.length > max) {
+    errors.push({ field, message: `${field} must be at most ${max} characters` });
+    return undefined;
+  }
+  return value;
+}
+
+const slugKey = (key: unknown): string | undefined => {
+  const slug = textKey(key);
+  return slug !== undefined && slugify(slug) === slug ? slug : undefined;
+};
+
+const sourceKey = (key: unknown): [string, string] | undefined => {
+  if (!Array.isArray(key) || key.length !== 2) return undefined;
+  const [name, id] = [textKey(key[0]), uuidKey(key[1])];
+  return name !== undefined && id !== undefined ? [name, id] : undefined;
+};
 
 @ApiTags('claims')
 @ApiBearerAuth()
@@ -59,8 +88,8 @@ export class AuditQueriesController {
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const errors: FieldError[] = [];
     const filter: AuditFilter = {
-      actor: queryParam(query, 'actor'),
-      type: queryParam(query, 'type'),
+      actor: textFilter(query, 'actor', 200, errors),
+      type: textFilter(query, 'type', 200, errors),
       since: parseInstant(query, 'since', errors),
       until: parseInstant(query, 'until', errors),
     };
@@ -108,6 +137,6 @@ export class TopicQueriesController {
   @Get()
   @ListQuery()
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer.of(reply, wait, ['topics'], new ListTopics(pageRequest(query, TOPICS_CURSOR, textKey)));
+    return this.answer.of(reply, wait, ['topics'], new ListTopics(pageRequest(query, TOPICS_CURSOR, slugKey)));
   }
 }

@@ -1,6 +1,6 @@
-import { createPatch } from 'diff';
 import { Article, ClaimState, QuoteState, Topic, Verdict } from '../../newsroom/article/article.decider';
 import { ArticleView } from '../../newsroom/article/article.view';
+import { BodyDiff } from './body-diff';
 
 type QuoteView = ArticleView['quotes'][number];
 type ClaimView = ArticleView['claims'][number];
@@ -14,6 +14,11 @@ export interface ArticleDiff {
   headline: { before: string; after: string } | null;
   /** A unified diff of the body; null when unchanged. */
   body: string | null;
+  /**
+   * `lines`: `body` is a line diff; `whole`: comparing the lines would have cost too much, and `body`
+   * replaces every line of the old body with every line of the new one. Null when the body is unchanged.
+   */
+  bodyDiff: BodyDiff['kind'] | null;
   quotes: { added: QuoteView[]; withdrawn: QuoteView[]; attributed: QuoteView[] };
   claims: { recorded: ClaimView[]; verdicts: { claimId: string; before: Verdict | null; after: Verdict }[] };
   topics: { added: Topic[]; removed: Topic[] };
@@ -29,13 +34,18 @@ function currentVerdict(claim: ClaimState | undefined): Verdict | null {
   return claim && claim.verdicts.length ? claim.verdicts[claim.verdicts.length - 1].verdict : null;
 }
 
+/** The labels of the two sides of a body diff. */
+export const revisionHeader = (revision: number) => `revision ${revision}`;
+
 /**
  * Compares the article at `from` with the article at `to` (states folded by the decider's own
  * `evolve`, views by `foldArticle`). Quotes, claims and topics are listed as they stand at `to`.
+ * `body` is the diff of the two bodies, computed by the caller (null when they are the same).
  */
 export function diffArticle(
   before: { state: Article; view: ArticleView; revision: number },
   after: { state: Article; view: ArticleView; revision: number },
+  body: BodyDiff | null,
 ): ArticleDiff {
   const a = before.state;
   const b = after.state;
@@ -71,7 +81,8 @@ export function diffArticle(
     from: before.revision,
     to: after.revision,
     headline: a.headline === b.headline ? null : { before: a.headline, after: b.headline },
-    body: a.body === b.body ? null : createPatch('body', a.body, b.body, `revision ${before.revision}`, `revision ${after.revision}`),
+    body: body?.patch ?? null,
+    bodyDiff: body?.kind ?? null,
     quotes: { added, withdrawn, attributed },
     claims: { recorded, verdicts },
     topics: {

@@ -4,7 +4,8 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '../../event-store/event-
 import { ProblemException } from '../../http/problem';
 import { Article, articleStream } from '../../newsroom/article/article.decider';
 import { ArticleView, foldArticle } from '../../newsroom/article/article.view';
-import { ArticleDiff, diffArticle } from './article-diff';
+import { ArticleDiff, diffArticle, revisionHeader } from './article-diff';
+import { BodyDiffer } from './body-diff';
 
 /*
  * Time travel reads the event store itself, not a read model: the article as it stood at a stream
@@ -65,7 +66,10 @@ export class DiffArticleRevisions extends Query<ArticleDiff> {
 
 @QueryHandler(DiffArticleRevisions)
 export class DiffArticleRevisionsHandler implements IQueryHandler<DiffArticleRevisions> {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly bodies: BodyDiffer,
+  ) {}
 
   async execute({ articleId, from, to }: DiffArticleRevisions): Promise<ArticleDiff> {
     const events = await this.store.readStream(articleStream(articleId), to === undefined ? {} : { toRevision: to });
@@ -76,6 +80,11 @@ export class DiffArticleRevisionsHandler implements IQueryHandler<DiffArticleRev
     if (target > current) throw revisionNotFound(articleId, target, current);
     if (origin > target)
       throw ProblemException.validation([{ field: 'from', message: `from (${origin}) must not be after to (${target})` }]);
-    return diffArticle(stateAt(events, origin), stateAt(events, target));
+    const [before, after] = [stateAt(events, origin), stateAt(events, target)];
+    const body =
+      before.state.body === after.state.body
+        ? null
+        : await this.bodies.diff(before.state.body, after.state.body, revisionHeader(origin), revisionHeader(target));
+    return diffArticle(before, after, body);
   }
 }
