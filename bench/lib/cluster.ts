@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { Runtime, startRuntime } from '../../src/app/runtime';
 import { readConfig } from '../../src/config/configuration';
-import { startEmbeddedPostgres } from '../../src/read-store/embedded-postgres';
+import { APP_ROLE, startEmbeddedPostgres } from '../../src/read-store/embedded-postgres';
 import { onInterrupt } from './cleanup';
 import { BENCH_SECRET } from './paths';
 
@@ -25,7 +25,8 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
   mkdirSync(dataDir, { recursive: true });
   if (options.pgStatStatements) {
     const pg = await startEmbeddedPostgres(dataDir);
-    const client = new Client({ connectionString: pg.url });
+    // As the superuser: the application's role may neither change the server's settings nor install the extension.
+    const client = new Client({ connectionString: pg.ownerUrl });
     await client.connect();
     await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
     await client.end();
@@ -35,7 +36,15 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
     readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'silent', ...(options.eventStore ? { EVENTSTORE_CONNECTION_STRING: options.eventStore } : {}) }),
   );
   const forget = onInterrupt(() => runtime.close());
-  if (options.pgStatStatements) await runtime.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  if (options.pgStatStatements) {
+    const owner = await startEmbeddedPostgres(dataDir);
+    const client = new Client({ connectionString: owner.ownerUrl });
+    await client.connect();
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await client.query(`GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO ${APP_ROLE}`);
+    await client.end();
+    await owner.stop();
+  }
   return {
     dataDir,
     runtime,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { verifyAllStreams } from '../../src/audit/audit-verification';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
+import { tamperWithLog } from '../support/database';
 
 const run = promisify(execFile);
 
@@ -33,7 +34,8 @@ describe('tamper-evident audit trail', () => {
   });
 
   it('names the first event whose stored data was altered in PostgreSQL, over HTTP and from the command line', async () => {
-    await t.runtime.pool.query(
+    await tamperWithLog(
+      t.db,
       `UPDATE events SET data = jsonb_set(data, '{text}', '"always again"') WHERE stream_id = $1 AND revision = 2`,
       [`article-${articleId}`],
     );
@@ -44,7 +46,7 @@ describe('tamper-evident audit trail', () => {
     expect(all.broken.map((b) => [b.streamId, b.firstBreak?.revision])).toEqual([[`article-${articleId}`, 2]]);
 
     const cli = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '../../src/cli/main.ts'), 'audit', 'verify'], {
-      env: { ...process.env, DATABASE_URL: t.db.url, AUTH_JWT_SECRET: TEST_SECRET },
+      env: { ...process.env, DATABASE_URL: t.db.appUrl, DATABASE_OWNER_URL: t.db.url, AUTH_JWT_SECRET: TEST_SECRET },
     }).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
@@ -58,7 +60,7 @@ describe('tamper-evident audit trail', () => {
     const id = draft.body.id;
     await t.http().post(`/articles/${id}/topics`).set(reporter()).send({ topic: 'A' });
     await t.http().post(`/articles/${id}/topics`).set(reporter()).send({ topic: 'B' });
-    await t.runtime.pool.query('DELETE FROM events WHERE stream_id = $1 AND revision = 1', [`article-${id}`]);
+    await tamperWithLog(t.db, 'DELETE FROM events WHERE stream_id = $1 AND revision = 1', [`article-${id}`]);
     const verify = await t.http().get(`/articles/${id}/audit/verify`).set(reporter());
     expect(verify.body).toMatchObject({ valid: false, firstBreak: { revision: 2, problem: 'revision-gap' } });
   });
