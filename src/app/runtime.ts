@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { CopydeskConfig, resolveJwtSecret } from '../config/configuration';
+import { redactUrl } from '../config/redact-url';
 import { createEventStore } from '../event-store/create-event-store';
 import { EventStore } from '../event-store/event-store';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
@@ -37,17 +38,6 @@ export function createPool(databaseUrl: string, max = 20): Pool {
   // An idle client losing its server is reported on the next query; do not crash the process.
   pool.on('error', () => undefined);
   return pool;
-}
-
-/** A connection URL with its password replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(a DATABASE_URL that is not a URL)';
-  }
 }
 
 const QUIET_LEVELS = new Set(['silent', 'fatal', 'error']);

@@ -5,8 +5,14 @@ export async function verifyStream(store: EventStore, streamId: string): Promise
   return verifyChain(streamId, await store.readStream(streamId));
 }
 
-/** Every stream's chain, reading $all page by page: memory grows with the number of streams, not events. */
-export async function verifyAllStreams(store: EventStore, pageSize = 1000): Promise<{ streams: number; events: number; broken: ChainVerification[] }> {
+/**
+ * Every stream's chain, reading $all page by page: memory grows with the number of streams, not
+ * events. `results` has every stream's outcome (with its head hash), in the order of their first events.
+ */
+export async function verifyAllStreams(
+  store: EventStore,
+  pageSize = 1000,
+): Promise<{ streams: number; events: number; broken: ChainVerification[]; results: ChainVerification[] }> {
   const verifier = new ChainVerifier();
   let position: string | undefined;
   let events = 0;
@@ -17,5 +23,5 @@ export async function verifyAllStreams(store: EventStore, pageSize = 1000): Prom
     events += page.length;
     position = page[page.length - 1].position;
   }
-  return { streams: verifier.streams().length, events, broken: verifier.broken() };
+  return { streams: verifier.streams().length, events, broken: verifier.broken(), results: verifier.streams().map((s) => verifier.result(s)) };
 }

@@ -52,6 +52,7 @@ describe('copydesk serve on the embedded default with DATA_DIR inside a fresh pr
 
     for (const file of [SUPERUSER_PASSWORD_FILE, APP_PASSWORD_FILE, 'jwt-secret']) expect([file, statSync(join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
     const output = server.output();
+    expect(output).toMatch(new RegExp(`copydesk: DATA_DIR ${dataDir}; database: embedded PostgreSQL, cluster \\S+, 127\\.0\\.0\\.1:\\d+; events: the Postgres event log; JWT secret: ${join(dataDir, 'jwt-secret')} \\(new\\)\n`));
     for (const file of [SUPERUSER_PASSWORD_FILE, APP_PASSWORD_FILE, 'jwt-secret']) expect(output).not.toContain(readFileSync(join(dataDir, file), 'utf8').trim());
     if (isRoot()) {
       const cluster = readFileSync(join(dataDir, POINTER_FILE), 'utf8').trim();
