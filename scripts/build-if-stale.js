@@ -2,6 +2,7 @@
 // Compiles the TypeScript into dist/ only when a source is newer than the last build, so that
 // `npm start` and `npm run copydesk` start at once when nothing changed. `--always` builds anyway
 // (`npm run build`). tsc itself is incremental (dist/.tsbuildinfo): a rebuild redoes what changed.
+// Its output goes to stderr: `TOKEN=$(npm run -s copydesk -- token …)` must capture the token alone.
 const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -26,7 +27,7 @@ if (!stale) process.exit(0);
 
 // A source saved while tsc runs must count as newer than this build.
 const started = new Date();
-const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: ['ignore', 2, 2] });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 writeFileSync(stamp, '');
 utimesSync(stamp, started, started);
