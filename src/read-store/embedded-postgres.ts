@@ -159,7 +159,7 @@ function usable(user: OsUser, binaries: PostgresBinaries): boolean {
 }
 
 /** The packaged binaries, or (when PostgreSQL's OS user cannot reach `node_modules`) a copy it can reach. */
-function reachableBinaries(runAs: OsUser | null, notice: (line: string) => void): PostgresBinaries {
+export function reachableBinaries(runAs: OsUser | null, notice: (line: string) => void): PostgresBinaries {
   const packaged = packagedBinaries();
   if (!runAs || usable(runAs, packaged)) return packaged;
   const closed = firstClosedDirectory(runAs, packaged.postgres) ?? packaged.root;

@@ -7,8 +7,7 @@ import { Client, Pool } from 'pg';
 import { Runtime, startRuntime } from '../../src/app/runtime';
 import { readConfig } from '../../src/config/configuration';
 import { EventStore } from '../../src/event-store/event-store';
-import { APP_PASSWORD_FILE, APP_ROLE, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
-import { packagedBinaries } from '../../src/read-store/embedded/binaries';
+import { APP_PASSWORD_FILE, APP_ROLE, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
 import { isRoot, postgresOsUser } from '../../src/read-store/embedded/os-user';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
 import { removeDataDir } from '../support/data-dir';
@@ -171,7 +170,7 @@ describe('a cluster made by an older copydesk (superuser password "postgres", no
     // What the embedded-postgres package's initialise() ran for the older copydesk.
     const pwfile = join(root, 'pw');
     writeFileSync(pwfile, 'postgres\n', { mode: 0o644 });
-    const made = spawnSync(packagedBinaries().initdb, [`--pgdata=${cluster}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], {
+    const made = spawnSync(reachableBinaries(runAs, () => undefined).initdb, [`--pgdata=${cluster}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], {
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       encoding: 'utf8',
     });
