@@ -24,6 +24,12 @@ export interface ClusterLocation {
 
 const hasCluster = (dir: string) => existsSync(join(dir, 'PG_VERSION'));
 
+/** The directory of `dataDir`'s cluster, whether or not it exists yet: where the pointer file says, else `DATA_DIR/postgres`. */
+export function clusterDirOf(dataDir: string): string {
+  const pointer = join(dataDir, POINTER_FILE);
+  return existsSync(pointer) ? readFileSync(pointer, 'utf8').trim() : join(dataDir, 'postgres');
+}
+
 function modeOf(dir: string): string {
   try {
     return `mode ${(statSync(dir).mode & 0o777).toString(8).padStart(4, '0')}`;
