@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { signToken } from '../../src/auth/jwt';
 import { APP_PASSWORD_FILE, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
 import { POINTER_FILE } from '../../src/read-store/embedded/cluster-location';
@@ -60,4 +62,29 @@ describe('copydesk serve on the embedded default with DATA_DIR inside a fresh pr
       expect(output).toContain(`the PostgreSQL cluster of DATA_DIR ${dataDir} lives in ${cluster} (PostgreSQL runs as OS user postgres, which cannot enter ${root} (mode 0700)`);
     }
   }, 120000);
+
+  it('copydesk import and projections status attach to the running server\'s cluster, with the passwords in DATA_DIR', async () => {
+    const file = join(root, 'story.txt');
+    writeFileSync(file, 'First paragraph.\n\nSecond paragraph.\n');
+    const env = { DATA_DIR: dataDir, DATABASE_URL: '', DATABASE_OWNER_URL: '', AUTH_JWT_SECRET: '' };
+    const imported = await copydesk(['import', file, '--headline', 'Imported while serving'], env);
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toMatch(/database: embedded PostgreSQL, cluster \S+, 127\.0\.0\.1:\d+ \(run by another copydesk process\)/);
+    const status = await copydesk(['projections', 'status'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual(['articles', 'sources', 'claims', 'topics', 'audit']);
+    const secret = readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim();
+    const token = signToken(secret, { id: 'rita', name: 'Rita Reporter', roles: ['reporter'] });
+    const read = await fetch(`${server.url}/articles/${imported.stdout.trim()}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(read.status).toBe(200);
+  }, 120000);
 });
+
+/** `copydesk …` in a child process (ts-node, no type check) with `env` over the suite's environment. */
+function copydesk(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const main = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
+  return promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', main, ...args], { env: { ...process.env, ...env } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
