@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { signToken } from '../../src/auth/jwt';
-import { APP_PASSWORD_FILE, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
+import { APP_PASSWORD_FILE, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
 import { POINTER_FILE } from '../../src/read-store/embedded/cluster-location';
 import { isRoot } from '../../src/read-store/embedded/os-user';
 import { removeDataDir } from '../support/data-dir';
@@ -77,6 +77,28 @@ describe('copydesk serve on the embedded default with DATA_DIR inside a fresh pr
     const token = signToken(secret, { id: 'rita', name: 'Rita Reporter', roles: ['reporter'] });
     const read = await fetch(`${server.url}/articles/${imported.stdout.trim()}`, { headers: { authorization: `Bearer ${token}` } });
     expect(read.status).toBe(200);
+  }, 120000);
+});
+
+describe('a cluster in DATA_DIR that PostgreSQL\'s OS user can no longer enter', () => {
+  const root = mkdtempSync(join(tmpdir(), 'copydesk-closed-'));
+  const dataDir = join(root, 'data');
+  afterAll(() => removeDataDir(root, dataDir));
+
+  it('stops at once with one sentence naming the directory and the fix (as root; as another user it is its own directory)', async () => {
+    chmodSync(root, 0o755);
+    mkdirSync(dataDir, { mode: 0o755 });
+    const made = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: () => undefined });
+    await made.stop();
+    expect(made.clusterDir).toBe(join(dataDir, 'postgres'));
+    chmodSync(root, 0o700);
+    const outcome = await copydesk(['projections', 'status'], { DATA_DIR: dataDir, DATABASE_URL: '', DATABASE_OWNER_URL: '' });
+    if (isRoot()) {
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toBe(
+        `copydesk: PostgreSQL runs as OS user postgres, which cannot enter ${root} (mode 0700) on the way to ${join(dataDir, 'postgres')}; give it access (chmod o+x on that directory) or move DATA_DIR somewhere it can enter\n`,
+      );
+    } else expect(outcome.code).toBe(0);
   }, 120000);
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedPostgresError } from './errors';
 import { canAccess, firstClosedDirectory, OsUser } from './os-user';
@@ -56,9 +56,10 @@ export function locateCluster(dataDir: string, runAs: OsUser | null, options: { 
   const pointer = join(dataDir, POINTER_FILE);
   if (existsSync(pointer)) {
     const dir = readFileSync(pointer, 'utf8').trim();
-    if (!hasCluster(dir))
-      throw new EmbeddedPostgresError(`${pointer} names the cluster ${dir}, which holds none; restore it there, or delete ${pointer} to start an empty cluster`);
-    return { dir, exists: true, elsewhere: `recorded in ${pointer}` };
+    if (hasCluster(dir)) return { dir, exists: true, elsewhere: `recorded in ${pointer}` };
+    // Made for a cluster whose initdb failed (initdb empties it again): made again there.
+    if (options.create && existsSync(dir) && readdirSync(dir).length === 0) return { dir, exists: false, elsewhere: `recorded in ${pointer}` };
+    throw new EmbeddedPostgresError(`${pointer} names the cluster ${dir}, which holds none; restore it there, or delete ${pointer} to start an empty cluster`);
   }
   const local = join(dataDir, 'postgres');
   if (hasCluster(local)) {
