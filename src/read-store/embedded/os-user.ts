@@ -57,7 +57,7 @@ export function postgresOsUser(name = 'postgres'): OsUser {
  */
 export function canAccess(user: OsUser, path: string, access: string): boolean {
   const tests = [...access].flatMap((a, i) => [...(i > 0 ? ['-a'] : []), `-${a}`, path]);
-  return spawnSync('test', tests, { uid: user.uid, gid: user.gid }).status === 0;
+  return spawnSync('test', tests, { cwd: '/', uid: user.uid, gid: user.gid }).status === 0;
 }
 
 /** The first directory on the way to `path` that `user` cannot enter, or null. */

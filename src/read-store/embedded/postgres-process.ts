@@ -18,7 +18,8 @@ function postgresEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const asUser = (runAs: OsUser | null) => (runAs ? { uid: runAs.uid, gid: runAs.gid } : {});
+/** As the user PostgreSQL runs as, from `/`: the caller's working directory may be closed to that user. */
+const asUser = (runAs: OsUser | null) => ({ cwd: '/', ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
 
 /**
  * Makes a cluster in `dir` with `superuserPassword` for the superuser. initdb reads the password
