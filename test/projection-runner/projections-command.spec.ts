@@ -25,7 +25,7 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    runtime = await startRuntime(readConfig({ DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
+    runtime = await startRuntime(readConfig({ DATABASE_URL: db.appUrl, DATABASE_OWNER_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
     head = (await writeScenario(new Newsroom(runtime.eventStore), 2)).last.position;
   });
   afterAll(async () => {
