@@ -14,7 +14,7 @@ const PAYLOAD = 'x'.repeat(500);
 
 /** The cost floor of an acknowledged write: one durable single-row INSERT transaction per request, straight on the server's PostgreSQL. */
 async function insertBaseline(cluster: Cluster, concurrency: number, durationMs: number): Promise<LoadResult> {
-  const pool = new Pool({ connectionString: cluster.runtime.databaseUrl, max: concurrency });
+  const pool = new Pool({ connectionString: cluster.ownerUrl, max: concurrency });
   try {
     await pool.query(`CREATE TABLE IF NOT EXISTS bench_ack (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)`);
     await Promise.all(Array.from({ length: concurrency }, () => pool.query('SELECT 1')));

@@ -63,7 +63,7 @@ async function measureInterleaved(small: Newsroom, large: Newsroom, count: numbe
  */
 async function settle(cluster: Cluster): Promise<void> {
   // A client of its own: the runtime's pool has a statement timeout.
-  const client = new Client({ connectionString: cluster.runtime.databaseUrl });
+  const client = new Client({ connectionString: cluster.ownerUrl });
   await client.connect();
   try {
     await client.query('VACUUM (ANALYZE)');
@@ -232,7 +232,7 @@ async function loadAndFold(cluster: Cluster, script: ArticleScript): Promise<Rec
  */
 async function copyBaseline(cluster: Cluster): Promise<{ rows: number; ms: number }> {
   // A client of its own: the runtime's pool has a statement timeout.
-  const client = new Client({ connectionString: cluster.runtime.databaseUrl });
+  const client = new Client({ connectionString: cluster.ownerUrl });
   await client.connect();
   try {
     const audit = await auditTable(cluster);

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { BUILD_DIR, MAIN_JS, ROOT } from './paths';
 
 /**
@@ -10,7 +11,9 @@ import { BUILD_DIR, MAIN_JS, ROOT } from './paths';
 export function compile(log: (line: string) => void): string {
   rmSync(BUILD_DIR, { recursive: true, force: true });
   const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, encoding: 'utf8' });
+  // Its own build info beside the output (tsconfig.build.json keeps dist/'s in dist/), so that it always emits in full.
+  const args = [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR, '--tsBuildInfoFile', join(BUILD_DIR, '.tsbuildinfo')];
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
   if (!existsSync(MAIN_JS)) throw new Error(`tsc emitted nothing:\n${result.stdout}${result.stderr}`);
   if (result.status !== 0) log(`tsc reported type errors (emitted anyway):\n${result.stdout.split('\n').slice(0, 5).join('\n')}`);
   return MAIN_JS;

@@ -2,7 +2,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { Runtime, startRuntime } from '../../src/app/runtime';
 import { readConfig } from '../../src/config/configuration';
-import { startEmbeddedPostgres } from '../../src/read-store/embedded-postgres';
+import { APP_ROLE, startEmbeddedPostgres } from '../../src/read-store/embedded-postgres';
+import { clusterDirOf } from '../../src/read-store/embedded/cluster-location';
 import { onInterrupt } from './cleanup';
 import { BENCH_SECRET } from './paths';
 
@@ -10,6 +11,8 @@ export interface Cluster {
   dataDir: string;
   /** This process's runtime on the cluster: pool, event store (the port), migrations applied. */
   runtime: Runtime;
+  /** The embedded superuser's login: for baselines and maintenance beyond the application role's rights. */
+  ownerUrl: string;
   pgStatStatements: boolean;
   /** Stops the embedded PostgreSQL and, unless kept, deletes the data directory. */
   close(options?: { keep?: boolean }): Promise<void>;
@@ -21,11 +24,17 @@ export interface Cluster {
  * same server. With `pgStatStatements`, the cluster preloads pg_stat_statements (for profiling).
  */
 export async function openCluster(dataDir: string, options: { eventStore?: string; pgStatStatements?: boolean } = {}): Promise<Cluster> {
-  rmSync(dataDir, { recursive: true, force: true });
+  // As root, the cluster may live outside dataDir (see DATA_DIR/postgres-cluster): removed with it.
+  const remove = () => {
+    rmSync(clusterDirOf(dataDir), { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  remove();
   mkdirSync(dataDir, { recursive: true });
   if (options.pgStatStatements) {
     const pg = await startEmbeddedPostgres(dataDir);
-    const client = new Client({ connectionString: pg.url });
+    // As the superuser: the application's role may neither change the server's settings nor install the extension.
+    const client = new Client({ connectionString: pg.ownerUrl });
     await client.connect();
     await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
     await client.end();
@@ -35,15 +44,24 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
     readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'silent', ...(options.eventStore ? { EVENTSTORE_CONNECTION_STRING: options.eventStore } : {}) }),
   );
   const forget = onInterrupt(() => runtime.close());
-  if (options.pgStatStatements) await runtime.pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  // Attaches to the runtime's cluster for the superuser's login (its stop is then a no-op).
+  const { ownerUrl } = await startEmbeddedPostgres(dataDir);
+  if (options.pgStatStatements) {
+    const client = new Client({ connectionString: ownerUrl });
+    await client.connect();
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await client.query(`GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO ${APP_ROLE}`);
+    await client.end();
+  }
   return {
     dataDir,
     runtime,
+    ownerUrl,
     pgStatStatements: options.pgStatStatements === true,
     close: async ({ keep = false } = {}) => {
       forget();
       await runtime.close();
-      if (!keep) rmSync(dataDir, { recursive: true, force: true });
+      if (!keep) remove();
     },
   };
 }

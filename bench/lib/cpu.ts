@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterDirOf } from '../../src/read-store/embedded/cluster-location';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -21,7 +22,7 @@ export function processCpuMs(pid: number): number {
 
 function postmasterPid(dataDir: string): number | null {
   try {
-    return Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
+    return Number(readFileSync(join(clusterDirOf(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
   } catch {
     return null;
   }

@@ -62,9 +62,14 @@ export async function verifyStream(store: EventStore, streamId: string, record?:
 
 /**
  * Every stream's chain, reading $all page by page (memory grows with the number of streams, not
- * events), and each stream's last recorded event looked up in the log.
+ * events), and each stream's last recorded event looked up in the log. `results` has every stream's
+ * outcome (with its head hash), in the order of their first events.
  */
-export async function verifyAllStreams(store: EventStore, record?: AuditRecord, pageSize = 1000): Promise<{ streams: number; events: number; broken: ChainVerification[] }> {
+export async function verifyAllStreams(
+  store: EventStore,
+  record?: AuditRecord,
+  pageSize = 1000,
+): Promise<{ streams: number; events: number; broken: ChainVerification[]; results: ChainVerification[] }> {
   const verifier = new ChainVerifier();
   for (const head of record ? await record.heads() : []) verifier.witness(head);
   let position: string | undefined;
@@ -76,5 +81,5 @@ export async function verifyAllStreams(store: EventStore, record?: AuditRecord, 
     events += page.length;
     position = page[page.length - 1].position;
   }
-  return { streams: verifier.streams().length, events, broken: verifier.broken() };
+  return { streams: verifier.streams().length, events, broken: verifier.broken(), results: verifier.streams().map((s) => verifier.result(s)) };
 }

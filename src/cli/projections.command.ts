@@ -2,6 +2,7 @@ import { PROJECTIONS } from '../../projections';
 import { Projection } from '../../projections/projection';
 import { Runtime } from '../app/runtime';
 import { ProjectionRunner, ProjectionStatus, projectionStatuses, requestRebuild } from '../projection-runner/projection-runner';
+import { countEvents } from '../projection-runner/event-count';
 import { ensureInitialised, loadStatuses } from '../projection-runner/projection-status';
 import { RunnerLogger } from '../projection-runner/projection-worker';
 import { operationsStream, requestRetry, skipEvent } from '../projection-runner/operator';
@@ -74,6 +75,9 @@ export async function projectionsRebuild(
     logger: quiet,
   });
   await ensureInitialised(runtime.pool, projections);
+  // Until a worker has counted the events its build will read (and once it has swapped, when the
+  // count is cleared), the whole log as it stands now is the total.
+  const logTotal = await countEvents(runtime.eventStore, runtime.pool, null, await runtime.eventStore.headPosition());
   const requested = new Map<string, Date>();
   for (const p of projections) requested.set(p.name, await requestRebuild(runtime.pool, p.name));
   const started = Date.now();
@@ -84,21 +88,22 @@ export async function projectionsRebuild(
   try {
     for (;;) {
       const rows = await loadStatuses(runtime.pool, projections.map((p) => p.name));
-      let done = 0;
+      // Projections rebuilt together share one pass over the log: progress counts each event once,
+      // as far as the slowest of them has come.
+      let done = Number.MAX_SAFE_INTEGER;
       let total = 0;
       let finished = 0;
       for (const row of rows) {
         const failure = row.build_error;
         if (failure) throw new Error(`rebuilding ${row.name} failed at position ${failure.position} (${failure.eventType} ${failure.eventId}): ${failure.message}`);
         const complete = row.rebuilt_at !== null && row.rebuilt_at >= requested.get(row.name)! && row.build_schema === null && row.rebuild_requested_at === null;
-        if (row.build_total !== null) totals.set(row.name, Number(row.build_total));
-        const rowTotal = totals.get(row.name) ?? 0;
-        total += rowTotal;
-        if (complete) {
-          finished++;
-          done += rowTotal;
-        } else done += Number(row.build_done);
+        if (row.build_total !== null && row.build_schema !== null) totals.set(row.name, Number(row.build_total));
+        const rowTotal = totals.get(row.name) ?? logTotal;
+        total = Math.max(total, rowTotal);
+        if (complete) finished++;
+        done = Math.min(done, complete ? rowTotal : row.build_schema !== null ? Math.min(Number(row.build_done), rowTotal) : 0);
       }
+      if (finished === projections.length) done = total;
       const line = `rebuilding ${projections.map((p) => p.name).join(', ')}: ${progressLine(Math.min(done, total), total, Date.now() - started)}`;
       if (finished === projections.length) {
         err.write(`${tty ? '\r\x1b[K' : ''}${line}\n`);

@@ -8,6 +8,8 @@ export interface CopydeskConfig {
   dataDir: string;
   /** Unset: the embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
+  /** With `databaseUrl`: the role migrations run as (owner of the tables); unset: `databaseUrl`'s. */
+  databaseOwnerUrl: string | undefined;
   /** Unset: events go to the Postgres event log. */
   eventStoreConnectionString: string | undefined;
   /** Unset: generated once into `dataDir`. */
@@ -60,10 +62,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
   const esdb = nonEmpty(env.EVENTSTORE_CONNECTION_STRING);
   if (esdb && !/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb):\/\//.test(esdb))
     throw new ConfigError('EVENTSTORE_CONNECTION_STRING must look like esdb://host:2113?tls=false');
+  const databaseOwnerUrl = nonEmpty(env.DATABASE_OWNER_URL);
+  if (databaseOwnerUrl && !nonEmpty(env.DATABASE_URL)) throw new ConfigError('DATABASE_OWNER_URL needs DATABASE_URL (the embedded PostgreSQL manages its own roles)');
   return {
     port,
     dataDir: resolve(nonEmpty(env.DATA_DIR) ?? './data'),
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    databaseOwnerUrl,
     eventStoreConnectionString: esdb,
     jwtSecret: jwtSecret(env.AUTH_JWT_SECRET),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',

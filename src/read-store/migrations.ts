@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
 import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
+import { APPEND_ONLY_SCHEMA, grantToApplication } from './database-roles';
 import { SERVER_KEYS_SCHEMA } from './server-keys';
 
 interface Migration {
@@ -52,13 +53,27 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-const EVENT_LOG_MIGRATIONS: Migration[] = [{ id: '001-event-log', sql: EVENT_LOG_SCHEMA }];
+const EVENT_LOG_MIGRATIONS: Migration[] = [
+  { id: '001-event-log', sql: EVENT_LOG_SCHEMA },
+  { id: '002-append-only', sql: APPEND_ONLY_SCHEMA },
+];
+
+export interface MigrateOptions {
+  /** Whether Postgres holds the events (the event-log tables exist only then). */
+  eventLog: boolean;
+  /**
+   * The role the application connects as, when migrations run as another (the owner): it gets
+   * what it needs on every table, and on the event log only what an append needs.
+   */
+  appRole?: string;
+}
 
 /**
  * Applies what is missing, once, under an advisory lock so that several processes starting
- * together do not race. The event-log tables exist only when Postgres holds the events.
+ * together do not race; then grants the application's role its privileges (every time: tables
+ * that later migrations add are covered).
  */
-export async function migrate(pool: Pool, options: { eventLog: boolean }): Promise<void> {
+export async function migrate(pool: Pool, options: MigrateOptions): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['copydesk:migrations']);
@@ -78,6 +93,8 @@ export async function migrate(pool: Pool, options: { eventLog: boolean }): Promi
         throw error;
       }
     }
+    const { rows: me } = await client.query<{ role: string }>('SELECT current_user AS role');
+    if (options.appRole && options.appRole !== me[0].role) await grantToApplication(client, options.appRole);
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['copydesk:migrations']).catch(() => undefined);
     client.release();

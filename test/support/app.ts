@@ -34,11 +34,15 @@ export interface TestAppOptions {
   requestTimeoutMs?: number;
 }
 
-/** The real application on a fresh Postgres database: real pool, real event store, real HTTP stack. */
+/**
+ * The real application on a fresh Postgres database: real pool, real event store, real HTTP stack,
+ * connected as production connects: as a role that is not a superuser, migrations as the owner.
+ */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const config = readConfig({
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
+    DATABASE_OWNER_URL: db.url,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-test-')),
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',

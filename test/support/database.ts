@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 export interface TestDatabase {
+  /** A superuser's login (it created the database and owns it): migrations, and specs that need more than the application may do. */
   url: string;
+  /** The login test applications use: a role that is not a superuser, granted what migrations grant. */
+  appUrl: string;
   drop(): Promise<void>;
 }
 
@@ -10,6 +13,12 @@ function serverUrl(): string {
   const url = process.env.COPYDESK_TEST_SERVER_URL ?? process.env.DATABASE_URL;
   if (!url) throw new Error('no test PostgreSQL: run through jest (global setup) or set DATABASE_URL');
   return url;
+}
+
+function onDatabase(server: string, name: string): string {
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** Creates an empty database on the test server; `drop()` removes it (terminating its connections). */
@@ -22,10 +31,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const url = new URL(serverUrl());
-  url.pathname = `/${name}`;
+  const app = process.env.COPYDESK_TEST_APP_URL;
+  if (!app) throw new Error('no test application role: run through jest (global setup)');
   return {
-    url: url.toString(),
+    url: onDatabase(serverUrl(), name),
+    appUrl: onDatabase(app, name),
     drop: async () => {
       const client = new Client({ connectionString: serverUrl() });
       await client.connect();
@@ -37,3 +47,4 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface PgProcess {
+  /** The application's login. */
   url: string;
+  /** The superuser's (migrations). */
+  ownerUrl: string;
   stop(): Promise<void>;
 }
 
@@ -13,14 +16,14 @@ export async function startPgProcess(dataDir: string, port: number): Promise<PgP
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, ownerUrl] = await new Promise<string[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`embedded PostgreSQL did not start:\n${output}`)), 60000);
     child.stdout!.on('data', (d) => {
       output += d;
-      const match = /ready (\S+)/.exec(output);
+      const match = /ready (\S+) (\S+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve([match[1], match[2]]);
       }
     });
     child.stderr!.on('data', (d) => (output += d));
@@ -28,6 +31,7 @@ export async function startPgProcess(dataDir: string, port: number): Promise<PgP
   });
   return {
     url,
+    ownerUrl,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

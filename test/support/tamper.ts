@@ -7,10 +7,8 @@ import { TestDatabase } from './database';
  * so that triggers guarding the event log do not fire. The one way tamper specs change stored events.
  */
 export async function tamper<T = unknown>(db: TestDatabase, statements: { sql: string; params?: unknown[] }[]): Promise<T[][]> {
-  // The test server's own (superuser) credentials, on this spec's database.
-  const url = new URL(process.env.COPYDESK_TEST_SERVER_URL ?? process.env.DATABASE_URL ?? db.url);
-  url.pathname = new URL(db.url).pathname;
-  const client = new Client({ connectionString: url.toString() });
+  // `db.url` is the test server's superuser on this spec's database (the application runs as `db.appUrl`).
+  const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
     await client.query('BEGIN');

@@ -1,0 +1,44 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+
+/**
+ * The password kept in `file` (mode 0600), generated on first use. Passwords are base64url, so they
+ * go into connection URLs as they are. Another process creating the file first wins.
+ */
+export function passwordIn(file: string): string {
+  const existing = readPassword(file);
+  if (existing) return existing;
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readPassword(file)!;
+}
+
+export function readPassword(file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // Written 0600; put back if someone loosened it.
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  return text || undefined;
+}
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677), computed here so that
+ * `ALTER ROLE … PASSWORD` never carries the password itself: nothing the server might log or keep
+ * in `pg_stat_statements` reveals it.
+ */
+export function scramVerifier(password: string, iterations = 4096): string {
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}

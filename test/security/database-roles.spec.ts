@@ -1,0 +1,203 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { Runtime, startRuntime } from '../../src/app/runtime';
+import { readConfig } from '../../src/config/configuration';
+import { EventStore } from '../../src/event-store/event-store';
+import { APP_PASSWORD_FILE, APP_ROLE, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
+import { isRoot, postgresOsUser } from '../../src/read-store/embedded/os-user';
+import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
+import { removeDataDir } from '../support/data-dir';
+import { loginAs } from '../support/login-as';
+
+/** The SQLSTATE a statement fails with (null when it succeeds). */
+async function refusal(db: Pool | Client, sql: string): Promise<{ code: string | null; message: string }> {
+  try {
+    await db.query(sql);
+    return { code: null, message: '' };
+  } catch (error) {
+    return { code: (error as { code?: string }).code ?? '?', message: (error as Error).message };
+  }
+}
+
+const DENIED = '42501';
+const WRONG_PASSWORD = 'refused 28P01';
+
+async function append(store: EventStore): Promise<void> {
+  await store.appendToStream(`article-${randomUUID()}`, [{ id: randomUUID(), type: 'Probe', data: {}, metadata: {} }], { expectedRevision: 'no_stream' });
+}
+
+/** What the owner (and a superuser not passing the triggers by) may not do to the log either. */
+async function expectTriggersRefuse(db: Client): Promise<void> {
+  for (const sql of ['UPDATE events SET type = type', 'DELETE FROM events', 'TRUNCATE events', 'DELETE FROM event_streams', 'TRUNCATE event_streams CASCADE']) {
+    const r = await refusal(db, sql);
+    expect([sql, r.code]).toEqual([sql, DENIED]);
+    expect(r.message).toMatch(/the event log is append-only/);
+  }
+  for (const sql of ['UPDATE event_streams SET revision = revision - 1', "UPDATE event_streams SET stream_id = stream_id || '-moved'", 'UPDATE event_streams SET revision = revision']) {
+    const r = await refusal(db, sql);
+    expect([sql, r.code]).toEqual([sql, DENIED]);
+    expect(r.message).toMatch(/revision only moves forward/);
+  }
+}
+
+describe('the event log is append-only in the database (DATABASE_URL: an application role, migrations as the owner)', () => {
+  let t: TestApp;
+  let owner: Client;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const draft = await t.http().post('/articles').set('authorization', `Bearer ${t.token(['reporter'])}`).send({ headline: 'Kept', body: 'Body.' });
+    expect(draft.status).toBe(201);
+    owner = new Client({ connectionString: t.db.url });
+    await owner.connect();
+  });
+  afterAll(async () => {
+    await owner?.end();
+    await t?.close();
+  });
+
+  it('the application connects as a role that is neither a superuser nor the owner of the log', async () => {
+    const { rows } = await t.runtime.pool.query(
+      `SELECT current_user AS role, rolsuper, rolcreaterole, rolcreatedb, (SELECT tableowner FROM pg_tables WHERE tablename = 'events') AS owner
+       FROM pg_roles WHERE rolname = current_user`,
+    );
+    expect(rows[0]).toMatchObject({ role: new URL(t.db.appUrl).username, rolsuper: false, rolcreaterole: false, rolcreatedb: false });
+    expect(rows[0].owner).not.toBe(rows[0].role);
+  });
+
+  it('the application role can neither change, delete nor truncate events, nor rewind or delete a stream', async () => {
+    for (const sql of ['UPDATE events SET type = type', 'DELETE FROM events', 'TRUNCATE events', 'DELETE FROM event_streams', 'TRUNCATE event_streams']) {
+      expect([sql, (await refusal(t.runtime.pool, sql)).code]).toEqual([sql, DENIED]);
+    }
+    const rewind = await refusal(t.runtime.pool, 'UPDATE event_streams SET revision = revision - 1');
+    expect([rewind.code, rewind.message]).toEqual([DENIED, expect.stringMatching(/revision only moves forward/)]);
+  });
+
+  it('nor switch the triggers off, drop them, run programs on the server or read its files', async () => {
+    for (const sql of [
+      'ALTER TABLE events DISABLE TRIGGER events_append_only',
+      'ALTER TABLE events DISABLE TRIGGER ALL',
+      'DROP TRIGGER events_append_only ON events',
+      'DROP FUNCTION copydesk_refuse_event_change() CASCADE',
+      'SET session_replication_role = replica',
+      "COPY (SELECT 1) TO PROGRAM 'id'",
+      "SELECT pg_read_file('/etc/passwd')",
+    ]) {
+      expect([sql, (await refusal(t.runtime.pool, sql)).code]).toEqual([sql, DENIED]);
+    }
+  });
+
+  it('the triggers refuse the owner too', async () => {
+    await expectTriggersRefuse(owner);
+  });
+
+  it('appends still work, through the API and straight into the store', async () => {
+    const before = Number((await owner.query('SELECT count(*) AS n FROM events')).rows[0].n);
+    const token = `Bearer ${t.token(['reporter'])}`;
+    const draft = await t.http().post('/articles').set('authorization', token).send({ headline: 'Appended', body: 'Body.' });
+    expect(draft.status).toBe(201);
+    expect((await t.http().put(`/articles/${draft.body.id}/headline`).set('authorization', token).send({ headline: 'Appended again' })).status).toBe(200);
+    await append(t.runtime.eventStore);
+    const any = await t.runtime.eventStore.appendToStream(`article-${draft.body.id}`, [{ id: randomUUID(), type: 'Probe', data: {}, metadata: {} }], { expectedRevision: 'any' });
+    expect(any.nextExpectedRevision).toBe(2);
+    expect(Number((await owner.query('SELECT count(*) AS n FROM events')).rows[0].n)).toBe(before + 4);
+  });
+});
+
+describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application role, no well-known login', () => {
+  const root = mkdtempSync(join(tmpdir(), 'copydesk-roles-'));
+  const dataDir = join(root, 'data');
+  let runtime: Runtime;
+  let port: number;
+  let owner: Client;
+  const nobody = isRoot() ? { uid: 65534, gid: 65534 } : undefined;
+
+  beforeAll(async () => {
+    runtime = await startRuntime(readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'error' }));
+    port = Number(new URL(runtime.databaseUrl).port);
+    const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();
+    owner = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'copydesk' });
+    await owner.connect();
+  }, 120000);
+  afterAll(async () => {
+    await owner?.end();
+    await runtime?.close();
+    removeDataDir(root, dataDir);
+  });
+
+  it('keeps DATA_DIR private (0700) and each password in it (0600)', () => {
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    for (const file of [SUPERUSER_PASSWORD_FILE, APP_PASSWORD_FILE]) {
+      expect([file, statSync(join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
+      expect(readFileSync(join(dataDir, file), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    }
+  });
+
+  it('the application connects as copydesk, which is not a superuser and may append but not rewrite', async () => {
+    const { rows } = await runtime.pool.query('SELECT current_user AS role, rolsuper FROM pg_roles WHERE rolname = current_user');
+    expect(rows[0]).toEqual({ role: APP_ROLE, rolsuper: false });
+    await append(runtime.eventStore);
+    expect((await refusal(runtime.pool, 'DELETE FROM events')).code).toBe(DENIED);
+    expect((await refusal(runtime.pool, "COPY (SELECT 1) TO PROGRAM 'id'")).code).toBe(DENIED);
+    await expectTriggersRefuse(owner);
+  });
+
+  it('the old login postgres/postgres fails, also from another OS user, while the password in DATA_DIR works', async () => {
+    const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();
+    const old = await loginAs(port, 'postgres', 'postgres', nobody);
+    expect(old.outcome).toBe(WRONG_PASSWORD);
+    if (nobody) expect(old.uid).toBe(65534);
+    expect((await loginAs(port, 'postgres', password, nobody)).outcome).toBe('ok');
+    expect((await loginAs(port, APP_ROLE, 'postgres', nobody)).outcome).toBe(WRONG_PASSWORD);
+  });
+});
+
+describe('a cluster made by an older copydesk (superuser password "postgres", no password file)', () => {
+  it('is given a random superuser password at its next start, kept in DATA_DIR, and the old one stops working', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'copydesk-legacy-'));
+    // As the older copydesk required when run as root: a DATA_DIR the postgres user may enter.
+    chmodSync(root, 0o755);
+    const dataDir = join(root, 'data');
+    const cluster = join(dataDir, 'postgres');
+    mkdirSync(cluster, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o755);
+    const runAs = isRoot() ? postgresOsUser() : null;
+    if (runAs) chownSync(cluster, runAs.uid, runAs.gid);
+    // What the embedded-postgres package's initialise() ran for the older copydesk.
+    const pwfile = join(root, 'pw');
+    writeFileSync(pwfile, 'postgres\n', { mode: 0o644 });
+    const made = spawnSync(reachableBinaries(runAs, () => undefined).initdb, [`--pgdata=${cluster}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], {
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      encoding: 'utf8',
+    });
+    expect(made.status).toBe(0);
+    rmSync(pwfile);
+
+    const notices: string[] = [];
+    const handle = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: (line) => notices.push(line) });
+    try {
+      const file = join(dataDir, SUPERUSER_PASSWORD_FILE);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const password = readFileSync(file, 'utf8').trim();
+      expect(notices).toEqual([`copydesk: the embedded PostgreSQL's superuser had the password "postgres"; it now has a random one, kept in ${file}`]);
+      expect(notices.join('\n')).not.toContain(password);
+      expect((await loginAs(handle.port, 'postgres', 'postgres')).outcome).toBe(WRONG_PASSWORD);
+      expect((await loginAs(handle.port, 'postgres', password)).outcome).toBe('ok');
+      const app = new Client({ connectionString: handle.url });
+      await app.connect();
+      expect((await app.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
+      await app.end();
+      expect(readFileSync(join(cluster, 'pg_hba.conf'), 'utf8')).not.toMatch(/^\s*local\b/m);
+    } finally {
+      await handle.stop();
+    }
+    const again = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: (line) => notices.push(line) });
+    await again.stop();
+    expect(notices).toHaveLength(1);
+    removeDataDir(root, dataDir);
+  }, 120000);
+});
