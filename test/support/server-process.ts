@@ -15,9 +15,22 @@ export interface ServerProcess {
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-/** The real `copydesk serve` in a child process (ts-node, no type check), as an operator would run it. */
+/**
+ * The real `copydesk serve` in a child process (ts-node, no type check), as an operator would run it.
+ * Without a `port`, on a free one; a port another process took between the asking and the listening
+ * (other test runs share the machine) is given up for another.
+ */
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
-  const chosen = port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, port ?? (await freePort()));
+    } catch (error) {
+      if (port !== undefined || attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>, chosen: number): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', MAIN, 'serve'], {
     env: { ...process.env, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'error', ...env, PORT: String(chosen) },
     stdio: ['ignore', 'pipe', 'pipe'],
