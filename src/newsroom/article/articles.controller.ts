@@ -50,14 +50,16 @@ export class ArticlesController {
   @Post()
   @Roles('reporter', 'editor')
   @WriteOperation({ id: 'draftArticle', summary: 'Draft an article', description: 'Status `draft`. `id` may be chosen by the client.', created: { location: true }, problems: ['article-exists'] })
-  draft(@Body() dto: DraftArticleDto, @WriteContext() context: CommandContext, @Res({ passthrough: true }) reply: FastifyReply) {
+  async draft(@Body() dto: DraftArticleDto, @WriteContext() context: CommandContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const articleId = newId(context, dto.id, 'article');
     const intent: ArticleIntent = {
       type: 'DraftArticle',
       data: { articleId, headline: dto.headline, body: dto.body, byline: dto.byline ?? null, desk: dto.desk ?? null },
     };
+    const answer = await this.run(reply, articleId, intent, context, 201);
+    // Only once drafted: a refusal must not point at an article that may not exist.
     void reply.header('location', `/articles/${articleId}`);
-    return this.run(reply, articleId, intent, context, 201);
+    return answer;
   }
 
   @Put(':id/headline')
