@@ -76,7 +76,7 @@ export const IdempotencyKeyHeader = () =>
     schema: { type: 'string', minLength: 1, maxLength: 200 },
   });
 
-export const WaitForPositionHeader = (description = 'Wait (at most 5 s) until the read models have projected this position (a write answer\'s `position`), else 503 `projection-lagging`.') =>
+export const WaitForPositionHeader = (description = "Wait (at most 5 s) until the read models have projected this position (a write answer's `position`), else 503 `projection-lagging`.") =>
   ApiHeader({ name: 'X-Wait-For-Position', required: false, description, schema: { type: 'string', pattern: '^"?\\d{1,30}"?$', example: '123456' } });
 
 const WRITE_PROBLEMS: ProblemType[] = [

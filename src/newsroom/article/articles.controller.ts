@@ -30,9 +30,9 @@ const QuoteId = () => Param('quoteId', new IdPipe('quote'));
 const ClaimId = () => Param('claimId', new IdPipe('claim'));
 
 const ON_ARTICLE: ProblemSpec[] = ['article-not-found', 'article-retracted'];
-const EDITOR_ONLY_WHEN_PUBLISHED: ProblemSpec = ['forbidden', 'the article is published and the token is not an editor\'s'];
+const EDITOR_ONLY_WHEN_PUBLISHED: ProblemSpec = ['forbidden', "the article is published and the token is not an editor's"];
 const CONTENT_CHANGE =
-  'A content change: in `in_review` or `approved` it sends the article back to `draft` (the answer names the revision of `ArticleReturnedToDraft`); on a published article it is an editor\'s, needs a `reason`, and may not add a publish blocker.';
+  "A content change: in `in_review` or `approved` it sends the article back to `draft` (the answer names the revision of `ArticleReturnedToDraft`); on a published article it is an editor's, needs a `reason`, and may not add a publish blocker.";
 const NO_BODY = 'No body, or `{}`.';
 
 /** The write routes of API.md's Commands table for articles. Each states a command; the bus does the rest. */

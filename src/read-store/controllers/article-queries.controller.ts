@@ -91,7 +91,7 @@ export class ArticleQueriesController {
   @EventLogReadOperation({
     id: 'getArticleAtRevision',
     summary: 'The article as it stood at a stream revision',
-    description: 'Folded from the event log itself with the command side\'s own `evolve`, not read from a read model.',
+    description: "Folded from the event log itself with the command side's own `evolve`, not read from a read model.",
     answer: ArticleDto,
     acceptsWait: true,
     problems: ['article-not-found', 'revision-not-found'],
