@@ -14,6 +14,15 @@ import { Runtime } from './runtime';
 /** API.md: bodies larger than 1 MiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+const API_DESCRIPTION = [
+  'Event-sourced newsroom editing API.',
+  '',
+  '- Writes answer `{id, revision, position}` with `ETag: "<revision>"`. Send `If-Match` to write only on the revision you read, and an `Idempotency-Key` to retry safely.',
+  '- The read models trail writes by milliseconds: to read your own write, send its `position` as `X-Wait-For-Position`. Their answers carry `X-Read-Position`.',
+  '- Every error is `application/problem+json` (RFC 9457) with a stable `type` slug; each response lists the types it may carry.',
+  '- Besides those, the HTTP layer may answer any request with 404 `not-found` (no such route), 405 `method-not-allowed` (other methods route the path; `Allow` names them), 408 `request-timeout`, 414 `uri-too-long`, 431 `headers-too-large`, 400 `malformed-url` or `bad-request`, or 500 `internal-error`.',
+].join('\n');
+
 const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
   silent: ['fatal'],
   fatal: ['fatal'],
@@ -89,7 +98,7 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string; 
     app,
     new DocumentBuilder()
       .setTitle('Copydesk')
-      .setDescription('Event-sourced newsroom editing API. Errors are application/problem+json.')
+      .setDescription(API_DESCRIPTION)
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),

@@ -1,6 +1,7 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, applyDecorators, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { ProblemResponses } from '../http/openapi/operations';
 import { ProblemException } from '../http/problem';
 import { Actor, Role } from '../newsroom/actor';
 import { InvalidTokenError, verifyToken } from './jwt';
@@ -11,8 +12,9 @@ const ROLES = 'copydesk:roles';
 
 /** The route needs no token (`GET /health`, `GET /docs`). */
 export const Public = () => SetMetadata(PUBLIC, true);
-/** Any one of these roles may call the route. */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
+/** Any one of these roles may call the route; the OpenAPI document's 403 names them. */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(SetMetadata(ROLES, roles), ProblemResponses([['forbidden', `the token has none of the roles ${roles.join(', ')}`]]));
 
 export type AuthenticatedRequest = FastifyRequest & { actor?: Actor };
 

@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '../../auth/auth.guard';
 import { IdPipe } from '../../http/id.pipe';
+import { WriteOperation } from '../../http/openapi/operations';
 import { ProblemException } from '../../http/problem';
 import { WriteContext, newId, writeAnswer } from '../../http/write-context';
 import { CommandContext } from '../command-context';
@@ -18,6 +19,7 @@ export class SourcesController {
 
   @Post()
   @Roles('reporter', 'editor', 'fact_checker')
+  @WriteOperation({ id: 'registerSource', summary: 'Register a source', description: '`id` may be chosen by the client.', created: { location: true }, problems: ['source-exists'] })
   async register(@Body() dto: RegisterSourceDto, @WriteContext() context: CommandContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const sourceId = newId(context, dto.id, 'source');
     const result = await this.commands.execute(
@@ -33,6 +35,12 @@ export class SourcesController {
 
   @Put(':id')
   @Roles('reporter', 'editor', 'fact_checker')
+  @WriteOperation({
+    id: 'updateSource',
+    summary: "Change a source's name, title or organization",
+    description: 'Send at least one; `null` clears `title` or `organization`. Quotes keep the source as it was when attributed.',
+    problems: ['source-not-found'],
+  })
   async update(@Param('id', new IdPipe('source')) id: string, @Body() dto: UpdateSourceDto, @WriteContext() context: CommandContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const data: { name?: string; title?: string | null; organization?: string | null } = {};
     if (dto.name !== undefined && dto.name !== null) data.name = dto.name;

@@ -1,8 +1,10 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
+import { PageOf } from '../../http/openapi/answers.dto';
+import { EventLogReadOperation, ReadModelOperation } from '../../http/openapi/operations';
 import { QueryParams, pageRequest, positionKey, queryParam, revisionKey } from '../../http/pagination';
 import { FieldError, ProblemException } from '../../http/problem';
 import { parseWaitForPosition } from '../../http/read-your-writes';
@@ -12,6 +14,7 @@ import { ARTICLES_CURSOR, GetArticle, ListArticles } from '../queries/articles.q
 import { GetArticleHistory, HISTORY_CURSOR } from '../queries/audit.queries';
 import { ARTICLE_CLAIMS_CURSOR, ListArticleClaims, VerdictFilter } from '../queries/claims.queries';
 import { DiffArticleRevisions, GetArticleAtRevision } from '../queries/time-travel.queries';
+import { ArticleDiffDto, ArticleDto, ArticleListItemDto, ClaimDto, HistoryEntryDto } from './article-answers.dto';
 import { ListQuery, ReadAnswer, WAIT_HEADER, parseRevision } from './read-answer';
 
 const STATUSES: readonly ArticleStatus[] = ['draft', 'in_review', 'approved', 'published', 'retracted'];
@@ -39,7 +42,6 @@ const ArticleId = () => Param('id', new IdPipe('article'));
 /** The read routes for articles: read models, plus time travel and diffs from the event store. */
 @ApiTags('articles')
 @ApiBearerAuth()
-@ApiHeader({ name: 'X-Wait-For-Position', required: false, description: 'wait (at most 5 s) until the read models have projected this position' })
 @Controller('articles')
 export class ArticleQueriesController {
   constructor(
@@ -48,8 +50,8 @@ export class ArticleQueriesController {
   ) {}
 
   @Get()
-  @ListQuery(['status', 'draft, in_review, approved, published or retracted'], ['topic', 'a topic slug or label'], ['q', 'text in the headline or body, any case'])
-  @ApiOperation({ summary: 'Articles, newest first; filters status, topic, q (headline or body, case-insensitive)' })
+  @ListQuery(['status', 'draft, in_review, approved, published or retracted', { type: 'string', enum: [...STATUSES] }], ['topic', 'a topic slug or label'], ['q', 'text in the headline or body, any case'])
+  @ReadModelOperation({ id: 'listArticles', summary: 'Articles, newest drafted first', answer: PageOf(ArticleListItemDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const errors: FieldError[] = [];
     const status = queryParam(query, 'status');
@@ -62,6 +64,7 @@ export class ArticleQueriesController {
   }
 
   @Get(':id')
+  @ReadModelOperation({ id: 'getArticle', summary: 'The article as it stands', answer: ArticleDto, etag: true, problems: ['article-not-found'] })
   async get(@ArticleId() id: string, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const view = await this.answer.of(reply, wait, ['articles'], new GetArticle(id));
     void reply.header('etag', `"${view.revision}"`);
@@ -69,7 +72,8 @@ export class ArticleQueriesController {
   }
 
   @Get(':id/claims')
-  @ListQuery(['verdict', 'verified, false, misleading, unverifiable, or none (not checked yet)'])
+  @ListQuery(['verdict', 'verified, false, misleading, unverifiable, or none (not checked yet)', { type: 'string', enum: [...VERDICT_FILTERS] }])
+  @ReadModelOperation({ id: 'listArticleClaims', summary: "The article's claims, in the order they were recorded", answer: PageOf(ClaimDto), problems: ['article-not-found'] })
   claims(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const verdict = parseVerdict(query);
     return this.answer.of(reply, wait, ['claims'], new ListArticleClaims(id, verdict, pageRequest(query, ARTICLE_CLAIMS_CURSOR, positionKey)));
@@ -77,12 +81,21 @@ export class ArticleQueriesController {
 
   @Get(':id/history')
   @ListQuery()
+  @ReadModelOperation({ id: 'getArticleHistory', summary: 'Every event of the article, oldest first', answer: PageOf(HistoryEntryDto), problems: ['article-not-found'] })
   history(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answer.of(reply, wait, ['audit'], new GetArticleHistory(id, pageRequest(query, HISTORY_CURSOR, revisionKey)));
   }
 
   @Get(':id/revisions/:revision')
-  @ApiOperation({ summary: 'The article as it stood at a stream revision, folded from the event store' })
+  @ApiParam({ name: 'revision', description: 'A stream revision, 0-based.', schema: { type: 'integer', minimum: 0 } })
+  @EventLogReadOperation({
+    id: 'getArticleAtRevision',
+    summary: 'The article as it stood at a stream revision',
+    description: "Folded from the event log itself with the command side's own `evolve`, not read from a read model.",
+    answer: ArticleDto,
+    acceptsWait: true,
+    problems: ['article-not-found', 'revision-not-found'],
+  })
   revision(@ArticleId() id: string, @Param('revision') revision: string, @Wait() wait: string | undefined) {
     // The event store already holds every acknowledged write: nothing to wait for, but a malformed header is refused.
     parseWaitForPosition(wait);
@@ -90,9 +103,16 @@ export class ArticleQueriesController {
   }
 
   @Get(':id/diff')
-  @ApiQuery({ name: 'from', required: false, description: 'a revision, default 0' })
-  @ApiQuery({ name: 'to', required: false, description: 'a revision, default the current one' })
-  @ApiOperation({ summary: 'What changed between two revisions (from defaults to 0, to to the current revision)' })
+  @ApiQuery({ name: 'from', required: false, description: 'a revision, default 0', schema: { type: 'integer', minimum: 0 } })
+  @ApiQuery({ name: 'to', required: false, description: 'a revision, default the current one', schema: { type: 'integer', minimum: 0 } })
+  @EventLogReadOperation({
+    id: 'diffArticle',
+    summary: 'What changed between two revisions',
+    description: 'Folded from the event log. `from` defaults to 0, `to` to the current revision; `from` after `to` is 400.',
+    answer: ArticleDiffDto,
+    acceptsWait: true,
+    problems: ['article-not-found', 'revision-not-found'],
+  })
   diff(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined) {
     parseWaitForPosition(wait);
     const errors: FieldError[] = [];

@@ -1,7 +1,9 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
+import { PageOf } from '../../http/openapi/answers.dto';
+import { ReadModelOperation } from '../../http/openapi/operations';
 import { QueryParams, pageRequest, positionKey, queryParam, textKey, uuidKey } from '../../http/pagination';
 import { FieldError, ProblemException } from '../../http/problem';
 import { slugify } from '../../newsroom/text';
@@ -9,11 +11,11 @@ import { AUDIT_CURSOR, AuditFilter, ListAudit } from '../queries/audit.queries';
 import { CLAIMS_CURSOR, ListClaims } from '../queries/claims.queries';
 import { GetSource, ListSourceQuotes, ListSources, SOURCES_CURSOR, SOURCE_QUOTES_CURSOR } from '../queries/sources.queries';
 import { ListTopics, TOPICS_CURSOR } from '../queries/topics.queries';
-import { parseTopic, parseVerdict } from './article-queries.controller';
+import { VERDICT_FILTERS, parseTopic, parseVerdict } from './article-queries.controller';
+import { AuditEntryDto, ClaimAcrossArticlesDto, SourceDto, SourceQuoteDto, TopicDto } from './newsroom-answers.dto';
 import { ListQuery, ReadAnswer, WAIT_HEADER } from './read-answer';
 
 const Wait = () => Headers(WAIT_HEADER);
-const WAIT_DOC = { name: 'X-Wait-For-Position', required: false, description: 'wait (at most 5 s) until the read models have projected this position' };
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/i;
 
 /**
@@ -62,13 +64,13 @@ const sourceKey = (key: unknown): [string, string] | undefined => {
 
 @ApiTags('claims')
 @ApiBearerAuth()
-@ApiHeader(WAIT_DOC)
 @Controller('claims')
 export class ClaimQueriesController {
   constructor(private readonly answer: ReadAnswer) {}
 
   @Get()
-  @ListQuery(['verdict', 'verified, false, misleading, unverifiable, or none'], ['topic', 'a topic slug or label'])
+  @ListQuery(['verdict', 'verified, false, misleading, unverifiable, or none', { type: 'string', enum: [...VERDICT_FILTERS] }], ['topic', 'a topic slug or label'])
+  @ReadModelOperation({ id: 'listClaims', summary: 'Claims across articles, newest first', answer: PageOf(ClaimAcrossArticlesDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const filter = { verdict: parseVerdict(query), topic: parseTopic(query) };
     return this.answer.of(reply, wait, ['claims'], new ListClaims(filter, pageRequest(query, CLAIMS_CURSOR, positionKey)));
@@ -77,7 +79,6 @@ export class ClaimQueriesController {
 
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiHeader(WAIT_DOC)
 @Controller('audit')
 export class AuditQueriesController {
   constructor(private readonly answer: ReadAnswer) {}
@@ -85,6 +86,7 @@ export class AuditQueriesController {
   /** Newest first; `since` inclusive, `until` exclusive. */
   @Get()
   @ListQuery(['actor', 'an actor id'], ['type', 'an event type'], ['since', 'ISO-8601, inclusive'], ['until', 'ISO-8601, exclusive'])
+  @ReadModelOperation({ id: 'listAudit', summary: 'The newsroom-wide audit trail, newest first', description: 'Every event of every stream. `since` is inclusive, `until` exclusive.', answer: PageOf(AuditEntryDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const errors: FieldError[] = [];
     const filter: AuditFilter = {
@@ -100,13 +102,13 @@ export class AuditQueriesController {
 
 @ApiTags('sources')
 @ApiBearerAuth()
-@ApiHeader(WAIT_DOC)
 @Controller('sources')
 export class SourceQueriesController {
   constructor(private readonly answer: ReadAnswer) {}
 
   @Get()
   @ListQuery(['q', 'text in the name, title or organization, any case'])
+  @ReadModelOperation({ id: 'listSources', summary: 'Sources by name', answer: PageOf(SourceDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const q = queryParam(query, 'q');
     if (q !== undefined && q.length > 200) throw ProblemException.validation([{ field: 'q', message: 'q must be at most 200 characters' }]);
@@ -114,6 +116,7 @@ export class SourceQueriesController {
   }
 
   @Get(':id')
+  @ReadModelOperation({ id: 'getSource', summary: 'A source', answer: SourceDto, etag: true, problems: ['source-not-found'] })
   async get(@Param('id', new IdPipe('source')) id: string, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const { source, revision } = await this.answer.of(reply, wait, ['sources'], new GetSource(id));
     void reply.header('etag', `"${revision}"`);
@@ -122,6 +125,7 @@ export class SourceQueriesController {
 
   @Get(':id/quotes')
   @ListQuery()
+  @ReadModelOperation({ id: 'listSourceQuotes', summary: 'Every quote attributed to the source, across articles, latest attribution first', answer: PageOf(SourceQuoteDto), problems: ['source-not-found'] })
   quotes(@Param('id', new IdPipe('source')) id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answer.of(reply, wait, ['sources'], new ListSourceQuotes(id, pageRequest(query, SOURCE_QUOTES_CURSOR, positionKey)));
   }
@@ -129,13 +133,13 @@ export class SourceQueriesController {
 
 @ApiTags('topics')
 @ApiBearerAuth()
-@ApiHeader(WAIT_DOC)
 @Controller('topics')
 export class TopicQueriesController {
   constructor(private readonly answer: ReadAnswer) {}
 
   @Get()
   @ListQuery()
+  @ReadModelOperation({ id: 'listTopics', summary: 'Topics that at least one article carries, by slug', answer: PageOf(TopicDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answer.of(reply, wait, ['topics'], new ListTopics(pageRequest(query, TOPICS_CURSOR, slugKey)));
   }

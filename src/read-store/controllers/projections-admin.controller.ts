@@ -1,10 +1,26 @@
 import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '../../auth/auth.guard';
+import { PageOf } from '../../http/openapi/answers.dto';
+import { IDEMPOTENT_REPLAYED, IdempotencyKeyHeader, Operation, ReadModelOperation } from '../../http/openapi/operations';
 import { GetProjectionStatuses, RequestProjectionRebuild } from '../queries/projections.queries';
+import { ProjectionStatusDto } from './newsroom-answers.dto';
 import { READ_POSITION_HEADER } from './read-answer';
+
+const REBUILD_PROBLEMS = [
+  'validation-failed',
+  'malformed-json',
+  'unauthorized',
+  'projection-not-found',
+  'idempotency-key-in-flight',
+  'payload-too-large',
+  'unsupported-media-type',
+  'idempotency-key-reused',
+  'rate-limited',
+  'store-unavailable',
+] as const;
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -18,6 +34,13 @@ export class ProjectionsAdminController {
   /** `{name, version, position, lag, status, error}` for each projection (plus rebuild progress). */
   @Get()
   @Roles('admin')
+  @ReadModelOperation({
+    id: 'listProjections',
+    summary: 'Each projection: checkpoint, lag, status, failure, rebuild progress',
+    description: '`nextCursor` is always null: every projection is on the one page.',
+    answer: PageOf(ProjectionStatusDto),
+    wait: false,
+  })
   async list(@Res({ passthrough: true }) reply: FastifyReply) {
     const { value, position } = await this.queries.execute(new GetProjectionStatuses());
     void reply.header(READ_POSITION_HEADER, position);
@@ -28,6 +51,13 @@ export class ProjectionsAdminController {
   @Post(':name/rebuild')
   @Roles('admin')
   @HttpCode(202)
+  @Operation({ id: 'rebuildProjection', summary: 'Rebuild a projection from the first event, in the background' }, REBUILD_PROBLEMS)
+  @IdempotencyKeyHeader()
+  @ApiAcceptedResponse({
+    description: 'Asked for: the projection as it stands now (`rebuilding`); reads keep answering from the live tables meanwhile.',
+    type: ProjectionStatusDto,
+    headers: { 'Idempotent-Replayed': IDEMPOTENT_REPLAYED },
+  })
   rebuild(@Param('name') name: string) {
     return this.commands.execute(new RequestProjectionRebuild(name));
   }

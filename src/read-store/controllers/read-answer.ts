@@ -1,6 +1,6 @@
 import { Injectable, applyDecorators } from '@nestjs/common';
 import { Query, QueryBus } from '@nestjs/cqrs';
-import { ApiQuery } from '@nestjs/swagger';
+import { ApiQuery, SchemaObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ProblemException } from '../../http/problem';
 import { ReadYourWrites } from '../../http/read-your-writes';
@@ -35,11 +35,11 @@ export function parseRevision(value: string | undefined, field: string): number 
   return Number(value);
 }
 
-/** OpenAPI: `limit`, `cursor` and the list's own filters. */
-export function ListQuery(...filters: [name: string, description: string][]): MethodDecorator {
+/** OpenAPI: `limit`, `cursor` and the list's own filters (strings, or of the schema given). */
+export function ListQuery(...filters: [name: string, description: string, schema?: SchemaObject][]): MethodDecorator {
   return applyDecorators(
-    ApiQuery({ name: 'limit', required: false, description: '1..200, default 50' }),
-    ApiQuery({ name: 'cursor', required: false, description: 'the nextCursor of the previous page' }),
-    ...filters.map(([name, description]) => ApiQuery({ name, required: false, description })),
+    ApiQuery({ name: 'limit', required: false, description: '1..200, default 50', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }),
+    ApiQuery({ name: 'cursor', required: false, description: 'the nextCursor of the previous page', schema: { type: 'string' } }),
+    ...filters.map(([name, description, schema = { type: 'string' }]) => ApiQuery({ name, required: false, description, schema })),
   );
 }
