@@ -5,6 +5,24 @@ import { EventStore } from '../event-store/event-store';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
 import { migrate } from '../read-store/migrations';
 
+/**
+ * Bounds on every conversation with PostgreSQL, so that a server that stops answering (hung, stopped,
+ * a dropped route) costs a request at most ACQUIRE + QUERY ms, within API.md's 10 s:
+ * - `connectionTimeoutMillis`: connecting, and waiting for a pooled connection;
+ * - `statement_timeout`: a live but slow server cancels the statement itself (the connection stays);
+ * - `query_timeout`: the client's own bound for a server that answers nothing at all (that connection is dropped);
+ * - keepalive, so that a connection whose server vanished is noticed by the kernel;
+ * - `idle_in_transaction_session_timeout`: a transaction whose client vanished mid-way does not hold its locks for long.
+ */
+export const PG_TIMEOUTS = {
+  connectionTimeoutMillis: 3000,
+  statement_timeout: 5000,
+  query_timeout: 6000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  idle_in_transaction_session_timeout: 60_000,
+} as const;
+
 /** The real components a process needs, started in order and stopped in reverse. */
 export interface Runtime {
   config: CopydeskConfig;
@@ -19,10 +37,8 @@ export function createPool(databaseUrl: string, max = 20): Pool {
   const pool = new Pool({
     connectionString: databaseUrl,
     max,
-    connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30000,
-    // A statement stuck behind a dead server must not hang a request past API.md's limits.
-    statement_timeout: 8000,
+    ...PG_TIMEOUTS,
   });
   // An idle client losing its server is reported on the next query; do not crash the process.
   pool.on('error', () => undefined);
