@@ -10,7 +10,6 @@ import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
 import { IdempotencyInterceptor, PG_POOL } from '../http/idempotency.interceptor';
 import { ProblemFilter } from '../http/problem.filter';
-import { RequestDeadlineInterceptor } from '../http/request-deadline.interceptor';
 import { BodyValidationPipe } from '../http/validation';
 import { WriteThrottlerGuard } from '../http/write-throttler.guard';
 import { ArticleCommandHandler } from '../newsroom/article/article-command.handler';
@@ -38,8 +37,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: WriteThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: BodyValidationPipe },
-        // First, so that its bound covers the interceptors after it.
-        { provide: APP_INTERCEPTOR, useClass: RequestDeadlineInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: DECIDER_SNAPSHOTS, useFactory: (pool: Pool) => new PostgresSnapshotStore(pool), inject: [PG_POOL] },
         CommandExecutor,
