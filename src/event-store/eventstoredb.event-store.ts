@@ -150,21 +150,53 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * A call that gets no answer in `CALL_TIMEOUT_MS` counts as the store unavailable. The client's
-   * reads have no deadline (only appends do), and a hung node keeps the connection open: without
-   * this, a request would wait for the channel's keepalive to give up (20 s and more).
+   * An append that gets no answer in `CALL_TIMEOUT_MS` counts as the store unavailable (the
+   * client's own deadline is passed too; this also covers its first call on a new channel).
    */
-  private bounded<T>(what: string, work: Promise<T>, cancel?: { cancel(): Promise<void> }): Promise<T> {
+  private bounded<T>(what: string, work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        void cancel?.cancel().catch(() => undefined);
-        reject(new StoreUnavailableError('eventStore', new Error(`${what}: no answer within ${CALL_TIMEOUT_MS} ms`)));
-      }, CALL_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new StoreUnavailableError('eventStore', new Error(`${what}: no answer within ${CALL_TIMEOUT_MS} ms`))), CALL_TIMEOUT_MS);
     });
     // Whatever the abandoned call ends with, later, must not surface as an unhandled rejection.
     work.catch(() => undefined);
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Reads a stream of events to its end; `CALL_TIMEOUT_MS` without an event (or the end) counts as
+   * the store unavailable. The client's reads have no deadline, and a hung node keeps the connection
+   * open: without this a request would wait for the channel's keepalive (20 s and more). A read that
+   * is slow but moving is left to finish.
+   */
+  private drain<T>(what: string, read: StreamingRead<T>): Promise<T[]> {
+    return new Promise<T[]>((resolve, reject) => {
+      const items: T[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      const rearm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          void read.cancel().catch(() => undefined);
+          reject(new StoreUnavailableError('eventStore', new Error(`${what}: nothing received for ${CALL_TIMEOUT_MS} ms`)));
+        }, CALL_TIMEOUT_MS);
+      };
+      rearm();
+      (async () => {
+        for await (const item of read) {
+          rearm();
+          items.push(item);
+        }
+      })().then(
+        () => {
+          clearTimeout(timer);
+          resolve(items);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Connection failures become StoreUnavailableError; everything else is rethrown as it is. */
@@ -208,15 +240,7 @@ export class EventStoreDbEventStore implements EventStore {
         direction: FORWARDS,
         ...(to === undefined ? {} : { maxCount: to - from + 1 }),
       });
-      return await this.bounded(
-        `read of ${stream}`,
-        (async () => {
-          const events: RecordedEvent[] = [];
-          for await (const resolved of read) events.push(toRecorded(resolved));
-          return events;
-        })(),
-        read,
-      );
+      return (await this.drain(`read of ${stream}`, read)).map(toRecorded);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       this.mapError(error);
@@ -235,15 +259,7 @@ export class EventStoreDbEventStore implements EventStore {
     try {
       for (;;) {
         const read: StreamingRead<ResolvedEvent> = this.client.readStream(stream, { fromRevision: from, direction: BACKWARDS, maxCount: pageSize });
-        const page: ResolvedEvent[] = await this.bounded(
-          `backwards read of ${stream}`,
-          (async () => {
-            const resolvedEvents: ResolvedEvent[] = [];
-            for await (const resolved of read) resolvedEvents.push(resolved);
-            return resolvedEvents;
-          })(),
-          read,
-        );
+        const page: ResolvedEvent[] = await this.drain(`backwards read of ${stream}`, read);
         for (const resolved of page) if (resolved.event?.id === eventId) return toRecorded(resolved);
         const oldest: bigint | undefined = page[page.length - 1]?.event?.revision;
         if (page.length < pageSize || oldest === undefined || oldest === 0n) return null;
@@ -257,16 +273,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** One page of $all: every event read is consumed, so no read call is left open. */
   private async readAllPage(fromPosition: ReadPosition, maxCount: number, direction: typeof FORWARDS | typeof BACKWARDS) {
-    const read = this.client.readAll({ fromPosition, maxCount, direction });
-    return this.bounded(
-      'read of $all',
-      (async () => {
-        const page: AllStreamResolvedEvent[] = [];
-        for await (const resolved of read) page.push(resolved);
-        return page;
-      })(),
-      read,
-    );
+    const read: StreamingRead<AllStreamResolvedEvent> = this.client.readAll({ fromPosition, maxCount, direction });
+    return this.drain('read of $all', read);
   }
 
   /**

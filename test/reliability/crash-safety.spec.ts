@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Pool } from 'pg';
 import { signToken } from '../../src/auth/jwt';
+import { Clock, loadArticles, loadSources } from '../../bench/lib/event-factory';
 import { PROJECTIONS } from '../../projections';
 import { createEventStore } from '../../src/event-store/create-event-store';
 import { EventStore, RecordedEvent, comparePositions } from '../../src/event-store/event-store';
@@ -9,7 +10,6 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { EsdbProcess, startEsdbProcess } from '../support/esdb-process';
 import { EVENT_STORES, StoreKind } from '../support/event-stores';
 import { foldLog } from '../support/log-fold';
-import { Newsroom, writeScenario } from '../support/newsroom';
 import { inParallel, pageThrough } from '../support/paging';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 
@@ -20,8 +20,8 @@ const WRITERS = 16;
 /** Every writer writes to every one of these, so that commands race on each stream. */
 const SHARED_ARTICLES = 4;
 const SOURCES = 3;
-/** Articles of ~20 events of every kind written before the rounds (more make a rebuild take several batches). */
-const PREFILL_ARTICLES = Number(process.env.CRASH_PREFILL_ARTICLES ?? 48);
+/** Articles of 20 events written before the rounds: enough that rebuilding takes more than one batch. */
+const PREFILL_ARTICLES = Number(process.env.CRASH_PREFILL_ARTICLES ?? 150);
 /** The runner's default events per rebuild batch. */
 const REBUILD_BATCH = 2000;
 const PHRASES = Array.from({ length: 10 }, (_, k) => `phrase number ${k}`);
@@ -229,9 +229,10 @@ describe.each(EVENT_STORES)('crash safety on %s: SIGKILL under 16 writers racing
       expect(drafted.status).toBe(201);
       articles.push(drafted.body.id);
     }
-    // Enough history that rebuilding every projection takes several batches; written through the deciders to the store.
-    const newsroom = new Newsroom(log);
-    await inParallel(Array.from({ length: 8 }, (_, k) => () => writeScenario(newsroom, Math.ceil(PREFILL_ARTICLES / 8), `prefill-${k}`)), 8);
+    // History enough that rebuilding takes several batches: commands decided on the folded state, as
+    // the executor does, appended 20 events at a time through the store (bench/lib/event-factory.ts).
+    const clock = new Clock();
+    await loadArticles(log, await loadSources(log, 5, clock), clock, { articles: PREFILL_ARTICLES, eventsPerArticle: 20, chunk: 20 });
     const writers = Array.from({ length: WRITERS }, (_, n) => new Writer(n, articles, sources));
     phase('prefilled');
 
@@ -246,8 +247,9 @@ describe.each(EVENT_STORES)('crash safety on %s: SIGKILL under 16 writers racing
         phase('rebuilds requested');
         // Kill the moment a build has started and not finished (what /admin/projections shows as rebuild.done < total),
         // read from the database itself: the status endpoint counts the log, too slowly to catch a short build.
-        // A build longer than one batch is caught after its first batch.
-        for (const deadline = Date.now() + 60_000; interruptedRebuild === null && Date.now() < deadline; ) {
+        // A build longer than one batch is caught after its first batch. (Starting one counts the log: on the
+        // EventStoreDB test server, under the writers, on a busy machine, that has taken most of a minute.)
+        for (const deadline = Date.now() + 180_000; interruptedRebuild === null && Date.now() < deadline; ) {
           const { rows } = await pool.query<{ name: string; done: string; total: string }>(
             `SELECT name, build_done AS done, build_total AS total FROM projection_status
              WHERE build_schema IS NOT NULL AND build_started_at IS NOT NULL AND build_done < build_total
