@@ -2,26 +2,9 @@ import { Pool } from 'pg';
 import { CopydeskConfig, resolveJwtSecret } from '../config/configuration';
 import { createEventStore } from '../event-store/create-event-store';
 import { EventStore } from '../event-store/event-store';
+import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
 import { migrate } from '../read-store/migrations';
-
-/**
- * Bounds on every conversation with PostgreSQL, so that a server that stops answering (hung, stopped,
- * a dropped route) costs a request at most ACQUIRE + QUERY ms, within API.md's 10 s:
- * - `connectionTimeoutMillis`: connecting, and waiting for a pooled connection;
- * - `statement_timeout`: a live but slow server cancels the statement itself (the connection stays);
- * - `query_timeout`: the client's own bound for a server that answers nothing at all (that connection is dropped);
- * - keepalive, so that a connection whose server vanished is noticed by the kernel;
- * - `idle_in_transaction_session_timeout`: a transaction whose client vanished mid-way does not hold its locks for long.
- */
-export const PG_TIMEOUTS = {
-  connectionTimeoutMillis: 3000,
-  statement_timeout: 5000,
-  query_timeout: 6000,
-  keepAlive: true,
-  keepAliveInitialDelayMillis: 10_000,
-  idle_in_transaction_session_timeout: 60_000,
-} as const;
 
 /** The real components a process needs, started in order and stopped in reverse. */
 export interface Runtime {

@@ -14,6 +14,7 @@ import {
   WrongExpectedVersionError,
 } from './event-store';
 import { isConnectionError, mapPgError } from './postgres-errors';
+import { PG_TIMEOUTS } from './postgres-timeouts';
 
 /**
  * Global positions are `(transaction id << 16) + index within the append`, so a position's order is
@@ -301,7 +302,7 @@ export class PostgresEventStore implements EventStore {
     this.listening = (async () => {
       let delay = 100;
       while (!this.closed) {
-        const client = new Client({ connectionString: this.connectionString, ...LISTENER_TIMEOUTS });
+        const client = new Client({ connectionString: this.connectionString, ...PG_TIMEOUTS });
         let heartbeat: NodeJS.Timeout | undefined;
         try {
           await client.connect();
@@ -341,9 +342,6 @@ export class PostgresEventStore implements EventStore {
     await this.listener?.end().catch(() => undefined);
   }
 }
-
-/** The LISTEN connection's bounds (as the pool's, see PG_TIMEOUTS in src/app/runtime.ts). */
-const LISTENER_TIMEOUTS = { connectionTimeoutMillis: 3000, query_timeout: 6000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

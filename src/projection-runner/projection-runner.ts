@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Client, Pool } from 'pg';
 import { Projection } from '../../projections/projection';
 import { EventStore, StoreUnavailableError, comparePositions } from '../event-store/event-store';
+import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
 import { countEvents } from './event-count';
 import {
   LOCK_NAMESPACE,
@@ -57,9 +58,6 @@ export interface ProjectionStatus {
   error: ProjectionFailure | null;
   rebuild: { done: number; total: number | null; startedAt: string | null; requestedAt: string | null } | null;
 }
-
-/** The dedicated connection's bounds (as the pool's, see PG_TIMEOUTS in src/app/runtime.ts). */
-const SUPERVISOR_TIMEOUTS = { connectionTimeoutMillis: 3000, query_timeout: 6000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 /** The read store did not answer by `deadline` (ms since the epoch): the caller's wait is over either way. */
 function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
@@ -146,7 +144,7 @@ export class ProjectionRunner {
       const client = new Client({
         connectionString: this.options.databaseUrl,
         application_name: this.options.applicationName ?? 'copydesk-projection-runner',
-        ...SUPERVISOR_TIMEOUTS,
+        ...PG_TIMEOUTS,
       });
       let lost = false;
       const connectionLost = new Promise<void>((resolve) => {
