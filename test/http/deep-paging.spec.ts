@@ -7,7 +7,7 @@ import { slugify } from '../../src/newsroom/text';
 import { freePort } from '../../src/read-store/embedded-postgres';
 import { startTestApp, TestApp } from '../support/app';
 import { EVENT_STORES, StoreFixture, StoreKind, startEventStore } from '../support/event-stores';
-import { CHECKER, EDITOR, Newsroom, REPORTER } from '../support/newsroom';
+import { CHECKER, Newsroom, REPORTER } from '../support/newsroom';
 import { Answer, byPositionAsc, byPositionDesc, checkServedDuringWrites, inParallel, pageThrough } from '../support/paging';
 import { PgProcess, startPgProcess } from '../support/pg-process';
 
