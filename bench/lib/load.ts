@@ -10,7 +10,10 @@ export type Operation = () => Promise<Outcome>;
 
 export interface LoadResult {
   elapsedMs: number;
+  /** Every request's latency by kind, failed ones included: a fast failure must not flatter the percentiles, nor a slow one vanish from them. */
   latencies: Map<string, number[]>;
+  /** Requests that succeeded, by kind: what throughput counts. */
+  succeeded: Map<string, number>;
   failures: number;
   /** A few failure messages, to tell a broken benchmark from a slow one. */
   failureSamples: string[];
@@ -18,30 +21,33 @@ export interface LoadResult {
 
 class Collector {
   readonly latencies = new Map<string, number[]>();
+  readonly succeeded = new Map<string, number>();
   failures = 0;
   readonly failureSamples: string[] = [];
 
   record(outcome: Outcome): void {
-    if (!outcome.ok) {
-      this.failures++;
-      if (this.failureSamples.length < 5) this.failureSamples.push(`${outcome.kind}: ${outcome.error ?? 'failed'}`);
-      return;
-    }
     let list = this.latencies.get(outcome.kind);
     if (!list) this.latencies.set(outcome.kind, (list = []));
     list.push(outcome.ms);
+    if (outcome.ok) {
+      this.succeeded.set(outcome.kind, (this.succeeded.get(outcome.kind) ?? 0) + 1);
+      return;
+    }
+    this.failures++;
+    if (this.failureSamples.length < 5) this.failureSamples.push(`${outcome.kind}: ${outcome.error ?? 'failed'}`);
   }
 
   async run(op: Operation): Promise<void> {
+    const started = performance.now();
     try {
       this.record(await op());
     } catch (error) {
-      this.record({ kind: 'error', ok: false, ms: 0, error: error instanceof Error ? error.message : String(error) });
+      this.record({ kind: 'error', ok: false, ms: performance.now() - started, error: error instanceof Error ? error.message : String(error) });
     }
   }
 
   result(elapsedMs: number): LoadResult {
-    return { elapsedMs, latencies: this.latencies, failures: this.failures, failureSamples: this.failureSamples };
+    return { elapsedMs, latencies: this.latencies, succeeded: this.succeeded, failures: this.failures, failureSamples: this.failureSamples };
   }
 }
 
@@ -73,7 +79,14 @@ export async function openLoop(ratePerSecond: number, durationMs: number, op: Op
   return collector.result(performance.now() - started);
 }
 
-/** All latencies of the kinds that `include` accepts, in one list. */
+/** How many requests of the kinds that `include` accepts succeeded. */
+export function succeededOf(result: LoadResult, include: (kind: string) => boolean): number {
+  let n = 0;
+  for (const [kind, count] of result.succeeded) if (include(kind)) n += count;
+  return n;
+}
+
+/** All latencies (failed requests' included) of the kinds that `include` accepts, in one list. */
 export function latenciesOf(result: LoadResult, include: (kind: string) => boolean): number[] {
   const all: number[] = [];
   for (const [kind, list] of result.latencies) if (include(kind)) for (const ms of list) all.push(ms);

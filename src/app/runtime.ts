@@ -3,6 +3,7 @@ import { CopydeskConfig, resolveJwtSecret } from '../config/configuration';
 import { redactUrl } from '../config/redact-url';
 import { createEventStore } from '../event-store/create-event-store';
 import { EventStore } from '../event-store/event-store';
+import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
 import { migrate } from '../read-store/migrations';
 import { loadCommandIdKey } from '../read-store/server-keys';
@@ -33,10 +34,8 @@ export function createPool(databaseUrl: string, max = 20): Pool {
   const pool = new Pool({
     connectionString: databaseUrl,
     max,
-    connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30000,
-    // A statement stuck behind a dead server must not hang a request past API.md's limits.
-    statement_timeout: 8000,
+    ...PG_TIMEOUTS,
   });
   // An idle client losing its server is reported on the next query; do not crash the process.
   pool.on('error', () => undefined);

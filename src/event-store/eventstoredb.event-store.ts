@@ -17,6 +17,7 @@ import {
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
+  StreamingRead,
   TimeoutError,
   UnavailableError,
   UnknownError,
@@ -51,6 +52,9 @@ export interface EventStoreDbEventStoreOptions {
 const NO_POSITION = 18446744073709551615n;
 /** gRPC status codes of a connection problem, for errors the client passes on unconverted. */
 const CONNECTION_STATUS_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+/** How long one call to EventStoreDB may take before the store counts as unavailable (API.md: 503 within 10 s). */
+const CALL_TIMEOUT_MS = 6000;
 
 /** One of the client's CommandErrors (already classified), as opposed to a raw gRPC or other error. */
 function fromClient(error: unknown): boolean {
@@ -145,6 +149,56 @@ export class EventStoreDbEventStore implements EventStore {
     this.reconnectDelayMs = options.reconnectDelayMs ?? { initial: 100, max: 5000 };
   }
 
+  /**
+   * An append that gets no answer in `CALL_TIMEOUT_MS` counts as the store unavailable (the
+   * client's own deadline is passed too; this also covers its first call on a new channel).
+   */
+  private bounded<T>(what: string, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError('eventStore', new Error(`${what}: no answer within ${CALL_TIMEOUT_MS} ms`))), CALL_TIMEOUT_MS);
+    });
+    // Whatever the abandoned call ends with, later, must not surface as an unhandled rejection.
+    work.catch(() => undefined);
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Reads a stream of events to its end; `CALL_TIMEOUT_MS` without an event (or the end) counts as
+   * the store unavailable. The client's reads have no deadline, and a hung node keeps the connection
+   * open: without this a request would wait for the channel's keepalive (20 s and more). A read that
+   * is slow but moving is left to finish.
+   */
+  private drain<T>(what: string, read: StreamingRead<T>): Promise<T[]> {
+    return new Promise<T[]>((resolve, reject) => {
+      const items: T[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      const rearm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          void read.cancel().catch(() => undefined);
+          reject(new StoreUnavailableError('eventStore', new Error(`${what}: nothing received for ${CALL_TIMEOUT_MS} ms`)));
+        }, CALL_TIMEOUT_MS);
+      };
+      rearm();
+      (async () => {
+        for await (const item of read) {
+          rearm();
+          items.push(item);
+        }
+      })().then(
+        () => {
+          clearTimeout(timer);
+          resolve(items);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Connection failures become StoreUnavailableError; everything else is rethrown as it is. */
   private mapError(error: unknown): never {
     if (error instanceof StoreUnavailableError) throw error;
@@ -157,10 +211,13 @@ export class EventStoreDbEventStore implements EventStore {
     const expected = options.expectedRevision;
     const expectedRevision = toClientRevision(expected);
     try {
-      const result = await this.client.appendToStream(
-        stream,
-        events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata })),
-        { expectedRevision },
+      const result = await this.bounded(
+        `append to ${stream}`,
+        this.client.appendToStream(
+          stream,
+          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata })),
+          { expectedRevision, deadline: CALL_TIMEOUT_MS },
+        ),
       );
       if (!result.position) throw new Error(`EventStoreDB answered the append to ${stream} without a position`);
       return { nextExpectedRevision: Number(result.nextExpectedRevision), position: result.position.commit.toString() };
@@ -178,14 +235,12 @@ export class EventStoreDbEventStore implements EventStore {
     const to = options.toRevision;
     if (to !== undefined && to < from) return [];
     try {
-      const events: RecordedEvent[] = [];
       const read = this.client.readStream(stream, {
         fromRevision: BigInt(from),
         direction: FORWARDS,
         ...(to === undefined ? {} : { maxCount: to - from + 1 }),
       });
-      for await (const resolved of read) events.push(toRecorded(resolved));
-      return events;
+      return (await this.drain(`read of ${stream}`, read)).map(toRecorded);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       this.mapError(error);
@@ -203,10 +258,10 @@ export class EventStoreDbEventStore implements EventStore {
     let from: bigint | typeof END = END;
     try {
       for (;;) {
-        const page: ResolvedEvent[] = [];
-        for await (const resolved of this.client.readStream(stream, { fromRevision: from, direction: BACKWARDS, maxCount: pageSize })) page.push(resolved);
+        const read: StreamingRead<ResolvedEvent> = this.client.readStream(stream, { fromRevision: from, direction: BACKWARDS, maxCount: pageSize });
+        const page: ResolvedEvent[] = await this.drain(`backwards read of ${stream}`, read);
         for (const resolved of page) if (resolved.event?.id === eventId) return toRecorded(resolved);
-        const oldest = page[page.length - 1]?.event?.revision;
+        const oldest: bigint | undefined = page[page.length - 1]?.event?.revision;
         if (page.length < pageSize || oldest === undefined || oldest === 0n) return null;
         from = oldest - 1n;
       }
@@ -218,9 +273,8 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** One page of $all: every event read is consumed, so no read call is left open. */
   private async readAllPage(fromPosition: ReadPosition, maxCount: number, direction: typeof FORWARDS | typeof BACKWARDS) {
-    const page: AllStreamResolvedEvent[] = [];
-    for await (const resolved of this.client.readAll({ fromPosition, maxCount, direction })) page.push(resolved);
-    return page;
+    const read: StreamingRead<AllStreamResolvedEvent> = this.client.readAll({ fromPosition, maxCount, direction });
+    return this.drain('read of $all', read);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Client, Pool, PoolClient } from 'pg';
+import { Client, Pool, PoolClient, QueryConfig } from 'pg';
 import {
   AllSubscription,
   AppendResult,
@@ -14,6 +14,7 @@ import {
   WrongExpectedVersionError,
 } from './event-store';
 import { isConnectionError, mapPgError } from './postgres-errors';
+import { PG_TIMEOUTS } from './postgres-timeouts';
 
 /**
  * Global positions are `(transaction id << 16) + index within the append`, so a position's order is
@@ -25,6 +26,10 @@ import { isConnectionError, mapPgError } from './postgres-errors';
 const INDEX_BITS = 16;
 const MAX_EVENTS_PER_APPEND = 1 << INDEX_BITS;
 export const EVENTS_CHANNEL = 'copydesk_events';
+/** A NOTIFY is a wake-up: an append's answer waits this long for it at most. */
+const NOTIFY_TIMEOUT_MS = 2000;
+/** The LISTEN connection checks its server this often; one that does not answer is replaced. */
+const LISTENER_HEARTBEAT_MS = 10_000;
 
 export const EVENT_LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_streams (
@@ -102,7 +107,7 @@ export class PostgresEventStore implements EventStore {
   private latestNotified = 0n;
   private toAnnounce = 0n;
   private announced = 0n;
-  private announcing: Promise<void> | null = null;
+  private announcing: Promise<boolean> | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -178,32 +183,37 @@ export class PostgresEventStore implements EventStore {
     this.appended.emit('appended');
     if (position > this.toAnnounce) this.toAnnounce = position;
     // The NOTIFY in flight may have been sent before this append: then the next one covers it.
+    // One that failed is not tried again here: the append stands, and its answer is not held up
+    // by a server that stopped answering (others fall back to their poll).
     for (let round = 0; round < 2 && this.announced < position && !this.closed; round++) {
       this.announcing ??= this.announceAll().finally(() => (this.announcing = null));
-      await this.announcing;
+      if (!(await this.announcing)) return;
     }
   }
 
-  private async announceAll(): Promise<void> {
+  /** False when a NOTIFY could not be sent; the next append announces again. */
+  private async announceAll(): Promise<boolean> {
     while (this.toAnnounce > this.announced && !this.closed) {
       const next = this.toAnnounce;
       const client = await this.pool.connect().catch(() => null);
-      if (!client) return; // others fall back to their poll; the next append announces again
+      if (!client) return false;
       const ignore = () => undefined;
       client.on('error', ignore); // surfaces as the query's rejection instead of crashing the process
       try {
         // A literal, not a parameter, so that the statements go as one simple query; it is a bigint.
-        await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('${EVENTS_CHANNEL}', '${next.toString()}'); COMMIT`);
+        const text = `BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify('${EVENTS_CHANNEL}', '${next.toString()}'); COMMIT`;
+        await client.query({ text, query_timeout: NOTIFY_TIMEOUT_MS } as QueryConfig);
         client.off('error', ignore);
         client.release();
       } catch (error) {
         // Never back into the pool inside a failed transaction.
         client.off('error', ignore);
         client.release(error as Error);
-        return;
+        return false;
       }
       this.announced = next;
     }
+    return true;
   }
 
   /**
@@ -292,7 +302,8 @@ export class PostgresEventStore implements EventStore {
     this.listening = (async () => {
       let delay = 100;
       while (!this.closed) {
-        const client = new Client({ connectionString: this.connectionString });
+        const client = new Client({ connectionString: this.connectionString, ...PG_TIMEOUTS });
+        let heartbeat: NodeJS.Timeout | undefined;
         try {
           await client.connect();
           client.on('notification', (message) => {
@@ -308,10 +319,13 @@ export class PostgresEventStore implements EventStore {
           await new Promise<void>((resolve) => {
             client.once('error', () => resolve());
             client.once('end', () => resolve());
+            // A server that stopped answering sends no error and no end: ask it now and then.
+            heartbeat = setInterval(() => void client.query('SELECT 1').catch(() => resolve()), LISTENER_HEARTBEAT_MS);
           });
         } catch {
           // reconnect below
         }
+        clearInterval(heartbeat);
         this.listener = null;
         await client.end().catch(() => undefined);
         if (this.closed) break;

@@ -27,4 +27,6 @@ export interface WriteResult {
   changed: boolean;
   /** Ids the command created, e.g. `{ quoteId }`. */
   created?: Record<string, string>;
+  /** True when an earlier attempt of the command had already appended its events: this answer repeats that one. */
+  replayed?: boolean;
 }

@@ -93,7 +93,7 @@ export class CommandExecutor implements BeforeApplicationShutdown {
       // Looked up after the load: if an earlier attempt of this command appends after this point, the
       // append below is at a stale revision, fails, and the next attempt finds it.
       const applied = context.freshCommandId ? null : await this.appliedBefore(stream, context.commandId);
-      if (applied) return { id: aggregateId, revision: applied.revision, position: applied.position, changed: true, created: options.created };
+      if (applied) return { id: aggregateId, revision: applied.revision, position: applied.position, changed: true, created: options.created, replayed: true };
       if (context.ifMatch !== undefined && context.ifMatch !== revision) throw preconditionFailed(revision);
       const decided = decider.decide(command(state), state);
       if (decided.length === 0) {

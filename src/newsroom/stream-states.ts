@@ -49,6 +49,9 @@ export interface FoldedState<S> {
 
 export const STREAM_STATES_OPTIONS = Symbol('STREAM_STATES_OPTIONS');
 
+/** How long a command waits for a snapshot before folding the log instead. */
+const SNAPSHOT_LOAD_TIMEOUT_MS = 2000;
+
 export interface StreamStatesOptions {
   /** A snapshot is stored when a stream has grown by this many events since the last one. Default 200. */
   snapshotEvery?: number;
@@ -238,11 +241,16 @@ export class StreamStates {
 
   /** A snapshot is a cache: when the read store cannot give one, the command folds the log instead. */
   private async loadSnapshot(stream: string, decider: string, version: string): Promise<Snapshot | null> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.snapshots!.load(stream, decider, version);
+      // Not worth a long wait: a read store that does not answer promptly costs a fold instead.
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${SNAPSHOT_LOAD_TIMEOUT_MS} ms`)), SNAPSHOT_LOAD_TIMEOUT_MS)));
+      return await Promise.race([this.snapshots!.load(stream, decider, version), late]);
     } catch (error) {
       this.logger.warn(`snapshot of ${stream} not read: ${error instanceof Error ? error.message : String(error)}`);
       return null;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { Client, Pool } from 'pg';
 import { Projection } from '../../projections/projection';
-import { EventStore, comparePositions } from '../event-store/event-store';
+import { EventStore, StoreUnavailableError, comparePositions } from '../event-store/event-store';
+import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
 import { countEvents } from './event-count';
 import {
   LOCK_NAMESPACE,
@@ -57,6 +58,17 @@ export interface ProjectionStatus {
   error: ProjectionFailure | null;
   rebuild: { done: number; total: number | null; startedAt: string | null; requestedAt: string | null } | null;
 }
+
+/** The read store did not answer by `deadline` (ms since the epoch): the caller's wait is over either way. */
+function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError('readStore', new Error('no answer in time'))), Math.max(0, deadline - Date.now()) + WAIT_GRACE_MS);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+/** A read that started just before the deadline may take this much longer to answer. */
+const WAIT_GRACE_MS = 500;
 
 /** Position answered when nothing has been projected yet. */
 export const NO_POSITION = '0';
@@ -129,7 +141,11 @@ export class ProjectionRunner {
     let delay = 100;
     let lastHousekeeping = 0;
     while (!this.stopped) {
-      const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.options.applicationName ?? 'copydesk-projection-runner' });
+      const client = new Client({
+        connectionString: this.options.databaseUrl,
+        application_name: this.options.applicationName ?? 'copydesk-projection-runner',
+        ...PG_TIMEOUTS,
+      });
       let lost = false;
       const connectionLost = new Promise<void>((resolve) => {
         client.on('error', () => ((lost = true), resolve()));
@@ -154,6 +170,8 @@ export class ProjectionRunner {
             await dropRetiredSchemas(this.options.pool, this.graceMs).catch(() => undefined);
           }
           await Promise.race([connectionLost, this.pause(this.standbyPollMs)]);
+          // A server that stopped answering sends no error: without an answer, the locks may be gone.
+          if (!this.stopped && !lost) await client.query('SELECT 1');
         }
       } catch (error) {
         if (!this.stopped) this.logger.warn(`projection runner connection: ${error instanceof Error ? error.message : String(error)}`);
@@ -209,7 +227,7 @@ export class ProjectionRunner {
       const woken = new Promise<void>((resolve) => (wake = resolve));
       this.progress.once('progress', wake);
       try {
-        const current = await this.readPosition(names);
+        const current = await beforeDeadline(this.readPosition(names), deadline);
         if (comparePositions(current, position) >= 0) return { reached: true, position: current };
         const left = deadline - Date.now();
         if (left <= 0) return { reached: false, position: current };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Pool, PoolClient } from 'pg';
+import { Pool, PoolClient, QueryConfig } from 'pg';
 import { Projection, qualify, quoteIdent, tableNames } from '../../projections/projection';
 
 /**
@@ -124,15 +124,18 @@ export async function createBuildSchema(client: PoolClient, projection: Projecti
   return schema;
 }
 
+const INDEX_BUILD_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
 /** The secondary indexes of a build created with `deferIndexes` (idempotent). */
 export async function createIndexes(pool: Pool, projection: Projection, schema: string): Promise<void> {
   const names = tableNames(projection);
   const { indexes } = ddlOf(projection);
   if (indexes.length === 0) return;
   await inTransaction(pool, async (client) => {
-    // Over a whole log this takes longer than the pool's statement timeout allows an ordinary query.
+    // Over a whole log this takes longer than the pool's timeouts allow an ordinary query (the
+    // server's statement_timeout, and the client's own query_timeout, which 0 would not lift).
     await client.query(`SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'`);
-    for (const ddl of indexes) await client.query(qualify(ddl, schema, names));
+    for (const ddl of indexes) await client.query({ text: qualify(ddl, schema, names), query_timeout: INDEX_BUILD_TIMEOUT_MS } as QueryConfig);
   });
 }
 

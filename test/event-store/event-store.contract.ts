@@ -24,13 +24,17 @@ async function expectWrongVersion(promise: Promise<unknown>, actual: number | 'n
   expect((error as WrongExpectedVersionError).actual).toBe(actual);
 }
 
-/** Collects events of the given streams from a subscription until `count` arrived or the time is up. */
-async function collect(store: EventStore, fromPosition: string | undefined, streams: Set<string>, count: number, ms = 10000) {
+/**
+ * Collects events of the given streams from a subscription until `count` arrived or the time is up;
+ * `onSeen` hears how many have arrived after each batch.
+ */
+async function collect(store: EventStore, fromPosition: string | undefined, streams: Set<string>, count: number, ms = 10000, onSeen?: (n: number) => void) {
   const subscription = store.subscribeToAll({ fromPosition, maxBatchSize: 50 });
   const seen: RecordedEvent[] = [];
   const timer = setTimeout(() => void subscription.close(), ms);
   for await (const batch of subscription) {
     for (const event of batch) if (streams.has(event.streamId)) seen.push(event);
+    onSeen?.(seen.length);
     if (seen.length >= count) break;
   }
   clearTimeout(timer);
@@ -210,8 +214,11 @@ export function eventStoreContract(name: string, setup: () => Promise<ContractSe
         const s = stream();
         await store.appendToStream(s, newEvents(3), { expectedRevision: 'no_stream' });
         const stored = await store.readStream(s);
-        const pending = collect(store, stored[0].position, new Set([s]), 4);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        // The appends wait until the subscription has delivered what was there: they arrive live.
+        let caughtUp!: () => void;
+        const live = new Promise<void>((resolve) => (caughtUp = resolve));
+        const pending = collect(store, stored[0].position, new Set([s]), 4, 10000, (n) => n >= 2 && caughtUp());
+        await Promise.race([live, pending]);
         await store.appendToStream(s, newEvents(2), { expectedRevision: 2 });
         const seen = await pending;
         expect(seen.map((e) => e.revision)).toEqual([1, 2, 3, 4]);

@@ -40,19 +40,30 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-/** Pulls batches until `count` events of `stream` arrived (or 10 s passed); `onBatch` may slow the consumer down. */
-async function take(subscription: AllSubscription, stream: string, count: number, onBatch?: (batch: RecordedEvent[]) => Promise<void>) {
+/**
+ * Pulls batches until `count` events of `stream` arrived (or 10 s passed); `onBatch` may slow the
+ * consumer down. `reached(n)` resolves once `n` have arrived: the subscription is live past them.
+ */
+function take(subscription: AllSubscription, stream: string, count: number, onBatch?: (batch: RecordedEvent[]) => Promise<void>) {
   const seen: RecordedEvent[] = [];
   const batches: RecordedEvent[][] = [];
-  const deadline = setTimeout(() => void subscription.close(), 10_000);
-  for await (const batch of subscription) {
-    batches.push(batch);
-    seen.push(...batch.filter((e) => e.streamId === stream));
-    if (onBatch) await onBatch(batch);
-    if (seen.length >= count) break;
-  }
-  clearTimeout(deadline);
-  return { seen, batches };
+  const waiting: { n: number; resolve: () => void }[] = [];
+  const done = (async () => {
+    const deadline = setTimeout(() => void subscription.close(), 10_000);
+    for await (const batch of subscription) {
+      batches.push(batch);
+      seen.push(...batch.filter((e) => e.streamId === stream));
+      for (const w of waiting.filter((w) => seen.length >= w.n)) w.resolve();
+      if (onBatch) await onBatch(batch);
+      if (seen.length >= count) break;
+    }
+    clearTimeout(deadline);
+    // Ended short of a count someone waits for: let them go on to the assertions that say so.
+    for (const w of waiting) w.resolve();
+    return { seen, batches };
+  })();
+  const reached = (n: number) => (seen.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve })));
+  return { done, reached };
 }
 
 describe('EventStoreDbEventStore on the EventStoreDB test server', () => {
@@ -141,9 +152,9 @@ describe('EventStoreDbEventStore on the EventStoreDB test server', () => {
     const pending = take(subscription, s, 2 + 30, async () => {
       await sleep(30); // a busy consumer: events pile up and come as bigger batches
     });
-    await sleep(100);
+    await pending.reached(2);
     for (let i = 0; i < 30; i++) await store.appendToStream(s, newEvents(1), { expectedRevision: 2 + i });
-    const { seen, batches } = await pending;
+    const { seen, batches } = await pending.done;
     await subscription.close();
     expect(seen.map((e) => e.revision)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
@@ -160,8 +171,7 @@ describe('EventStoreDbEventStore on the EventStoreDB test server', () => {
     })();
     await eventually(() => expect(server.stats.openSubscriptions).toBe(1));
     await subscription.close();
-    const outcome = await Promise.race([iterating, sleep(2000).then(() => 'still iterating')]);
-    expect(outcome).toBe('ended');
+    expect(await iterating).toBe('ended');
     await eventually(() => expect(server.stats.openSubscriptions).toBe(0));
   });
 });
@@ -176,7 +186,7 @@ describe('EventStoreDbEventStore through an outage', () => {
       await store.appendToStream(s, newEvents(5), { expectedRevision: 'no_stream' });
       const subscription = store.subscribeToAll({ maxBatchSize: 4 });
       const pending = take(subscription, s, 5 + 5 + 5);
-      await sleep(200);
+      await pending.reached(5);
 
       await server.stop();
       for (const operation of [
@@ -206,10 +216,11 @@ describe('EventStoreDbEventStore through an outage', () => {
       const other = new EventStoreDbEventStore(server.connectionString);
       await other.appendToStream(s, newEvents(2), { expectedRevision: 7 });
       await other.close();
-      await sleep(300);
+      // Resubscribed and caught up (the missed events and the other client's), so the next ones come live.
+      await pending.reached(10);
       await store.appendToStream(s, newEvents(5), { expectedRevision: 9 });
 
-      const { seen } = await pending;
+      const { seen } = await pending.done;
       await subscription.close();
       expect(seen.map((e) => e.revision)).toEqual(Array.from({ length: 15 }, (_, i) => i));
       expect(new Set(seen.map((e) => e.id)).size).toBe(15);

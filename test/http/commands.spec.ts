@@ -413,8 +413,13 @@ describe.each(EVENT_STORES)('HTTP commands, events in %s', (kind) => {
       // Forget the stored answer, as if the process died between the append and storing it.
       await t.runtime.pool.query('DELETE FROM idempotency_keys WHERE key = $1', [key]);
       const retry = await t.http().post(`/articles/${id}/quotes`).set(reporter()).set('idempotency-key', key).send({ text: QUOTE, speaker: 'M' });
+      expect(first.status).toBe(201);
+      expect(retry.status).toBe(first.status);
+      expect(retry.headers.etag).toBe(first.headers.etag);
       expect(retry.body).toEqual(first.body);
       expect((await events(id)).filter((e) => e.type === 'QuoteAdded')).toHaveLength(1);
+      // API.md: a repeated key returns the first answer with Idempotent-Replayed, also when it comes from the log.
+      expect(retry.headers['idempotent-replayed']).toBe('true');
     });
   });
 });

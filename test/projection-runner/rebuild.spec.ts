@@ -91,10 +91,11 @@ describe('projection runner: rebuilds', () => {
     const observed: { version: number; status: string; count: number }[] = [];
     const runner = rs.runner({ projections: [v2, ...PROJECTIONS.filter((p) => p.name !== 'articles')], rebuildBatchSize: 2 });
     await runner.start();
-    for (;;) {
+    for (const deadline = Date.now() + 30_000; ; ) {
       const row = await status(rs.pool, 'articles');
       observed.push({ version: row.version, status: (await runner.status(['articles']))[0].status, count: await countArticles() });
       if (row.version === 2) break;
+      if (Date.now() > deadline) throw new Error(`version 2 not swapped in within 30 s; last seen ${JSON.stringify(observed.at(-1))}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const total = observed[0].count;

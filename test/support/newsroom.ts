@@ -32,7 +32,8 @@ export class Newsroom {
   private context(actor: Actor) {
     this.clock += 60_000;
     const commandId = randomUUID();
-    return { actor, commandId, correlationId: commandId, causationId: commandId, now: new Date(this.clock).toISOString() };
+    // As HTTP without an Idempotency-Key: a random id names no earlier attempt, so none is looked up.
+    return { actor, commandId, freshCommandId: true, correlationId: commandId, causationId: commandId, now: new Date(this.clock).toISOString() };
   }
 
   /** A deterministic id, so that two runs of one scenario name the same things. */

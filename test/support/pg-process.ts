@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PgProcess {
@@ -6,7 +7,36 @@ export interface PgProcess {
   url: string;
   /** The superuser's (migrations). */
   ownerUrl: string;
+  /** Sends a signal (SIGSTOP, SIGCONT) to every PostgreSQL process of the cluster; answers how many. */
+  signal(signal: NodeJS.Signals): number;
   stop(): Promise<void>;
+}
+
+/** The processes below `root` (by their parent ids in /proc), with their command names. */
+function descendants(root: number): { pid: number; name: string }[] {
+  const children = new Map<number, { pid: number; name: string }[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      children.set(ppid, [...(children.get(ppid) ?? []), { pid: Number(entry), name }]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const found: { pid: number; name: string }[] = [];
+  const visit = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      visit(child.pid);
+    }
+  };
+  visit(root);
+  return found;
 }
 
 /** An embedded PostgreSQL in a child process on a fixed port and data directory (restartable). */
@@ -32,6 +62,11 @@ export async function startPgProcess(dataDir: string, port: number): Promise<PgP
   return {
     url,
     ownerUrl,
+    signal: (signal) => {
+      const postgres = descendants(child.pid!).filter((p) => p.name.startsWith('postgres'));
+      for (const p of postgres) process.kill(p.pid, signal);
+      return postgres.length;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

@@ -32,7 +32,11 @@ interface EntryRow {
   data: Record<string, unknown>;
 }
 
-const COLUMNS = 'stream_id, revision, position::text, type, occurred_at, actor_id, actor_name, reason, data';
+/**
+ * Qualified by the alias: ORDER BY a bare name means the output column first, and `position::text`
+ * would then sort as text (a 9-digit position after a 10-digit one) while cursors compare numbers.
+ */
+const COLUMNS = 'e.stream_id, e.revision, e.position::text AS position, e.type, e.occurred_at, e.actor_id, e.actor_name, e.reason, e.data';
 
 function historyEntry(row: EntryRow): HistoryEntry {
   return {
@@ -67,7 +71,7 @@ export class GetArticleHistoryHandler implements IQueryHandler<GetArticleHistory
     const stream = articleStream(articleId);
     const rows = await snapshot.query<EntryRow>(
       auditProjection,
-      `SELECT ${COLUMNS} FROM {entries} WHERE stream_id = $1 AND revision > $2 ORDER BY revision LIMIT $3`,
+      `SELECT ${COLUMNS} FROM {entries} e WHERE e.stream_id = $1 AND e.revision > $2 ORDER BY e.revision LIMIT $3`,
       [stream, page.after ?? -1, page.limit + 1],
     );
     if (rows.length === 0 && page.after === null) throw snapshot.notFound('article-not-found', `No article ${articleId}.`);
@@ -104,13 +108,13 @@ export class ListAuditHandler implements IQueryHandler<ListAudit> {
     const snapshot = await this.models.snapshot(auditProjection);
     const rows = await snapshot.query<EntryRow>(
       auditProjection,
-      `SELECT ${COLUMNS} FROM {entries}
-       WHERE ($1::text IS NULL OR actor_id = $1)
-         AND ($2::text IS NULL OR type = $2)
-         AND ($3::timestamptz IS NULL OR occurred_at_ts >= $3)
-         AND ($4::timestamptz IS NULL OR occurred_at_ts < $4)
-         AND ($5::numeric IS NULL OR position < $5)
-       ORDER BY position DESC LIMIT $6`,
+      `SELECT ${COLUMNS} FROM {entries} e
+       WHERE ($1::text IS NULL OR e.actor_id = $1)
+         AND ($2::text IS NULL OR e.type = $2)
+         AND ($3::timestamptz IS NULL OR e.occurred_at_ts >= $3)
+         AND ($4::timestamptz IS NULL OR e.occurred_at_ts < $4)
+         AND ($5::numeric IS NULL OR e.position < $5)
+       ORDER BY e.position DESC LIMIT $6`,
       [filter.actor ?? null, filter.type ?? null, filter.since ?? null, filter.until ?? null, page.after, page.limit + 1],
     );
     const value = toPage(

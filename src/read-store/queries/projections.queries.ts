@@ -1,4 +1,5 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler, Command } from '@nestjs/cqrs';
+import { mapPgError } from '../../event-store/postgres-errors';
 import { ProblemException } from '../../http/problem';
 import { ProjectionRunner, ProjectionStatus, UnknownProjectionError } from '../../projection-runner/projection-runner';
 import { Read } from '../read-models';
@@ -11,8 +12,8 @@ export class GetProjectionStatusesHandler implements IQueryHandler<GetProjection
   constructor(private readonly runner: ProjectionRunner) {}
 
   async execute(): Promise<Read<ProjectionStatus[]>> {
-    const position = await this.runner.readPosition();
-    return { value: await this.runner.status(), position };
+    const position = await this.runner.readPosition().catch((error) => mapPgError(error, 'readStore'));
+    return { value: await this.runner.status().catch((error) => mapPgError(error, 'readStore')), position };
   }
 }
 
@@ -33,9 +34,9 @@ export class RequestProjectionRebuildHandler implements ICommandHandler<RequestP
       await this.runner.requestRebuild(name);
     } catch (error) {
       if (error instanceof UnknownProjectionError) throw notFound(name);
-      throw error;
+      mapPgError(error, 'readStore');
     }
-    const [status] = await this.runner.status([name]);
+    const [status] = await this.runner.status([name]).catch((error) => mapPgError(error, 'readStore'));
     return status;
   }
 }
