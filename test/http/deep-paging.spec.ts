@@ -195,7 +195,7 @@ describe.each(EVENT_STORES)('deep paging on %s: every list to the end, in order,
       const dir = mkdtempSync(join(tmpdir(), 'copydesk-paging-'));
       chmodSync(dir, 0o755);
       pg = await startPgProcess(dir, await freePort());
-      db = { url: pg.url, drop: async () => undefined };
+      db = { url: pg.ownerUrl, appUrl: pg.url, drop: async () => undefined };
     }
     store = await startEventStore(kind);
     t = await startTestApp({ db, eventStoreConnectionString: store.eventStoreConnectionString, env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000' } });

@@ -94,7 +94,7 @@ describe('a hung PostgreSQL holding the event log and the read models (a proxy t
     db = await createTestDatabase();
     const target = new URL(db.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    t = await startTestApp({ db: { url: proxy.via(db.url), drop: db.drop }, env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000' } });
+    t = await startTestApp({ db: { url: proxy.via(db.url), appUrl: proxy.via(db.appUrl), drop: db.drop }, env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000' } });
   });
   afterAll(async () => {
     proxy?.resume();
@@ -184,7 +184,7 @@ describe('EventStoreDB up, the read database hung (a proxy that stops forwarding
     const db = await createTestDatabase();
     const target = new URL(db.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    t = await startTestApp({ db: { url: proxy.via(db.url), drop: db.drop }, eventStoreConnectionString: esdb.connectionString });
+    t = await startTestApp({ db: { url: proxy.via(db.url), appUrl: proxy.via(db.appUrl), drop: db.drop }, eventStoreConnectionString: esdb.connectionString });
     const base = await listen(t);
     const drafted = await post(base, '/articles', { headline: 'Hang', body: 'Body.' });
     expect(drafted.status).toBe(201);
@@ -227,7 +227,7 @@ describe('an embedded PostgreSQL stopped with SIGSTOP', () => {
     const dir = mkdtempSync(join(tmpdir(), 'copydesk-sigstop-'));
     chmodSync(dir, 0o755);
     pg = await startPgProcess(dir, await freePort());
-    t = await startTestApp({ db: { url: pg.url, drop: async () => undefined } });
+    t = await startTestApp({ db: { url: pg.ownerUrl, appUrl: pg.url, drop: async () => undefined } });
     const base = await listen(t);
     const drafted = await post(base, '/articles', { headline: 'Stopped', body: 'Body.' });
     expect(drafted.status).toBe(201);
