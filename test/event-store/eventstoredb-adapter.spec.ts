@@ -218,6 +218,13 @@ describe('EventStoreDbEventStore through an outage', () => {
       await other.close();
       // Resubscribed and caught up (the missed events and the other client's), so the next ones come live.
       await pending.reached(10);
+      // The subscription is back; unary calls share the client's channel, which may still be in its
+      // reconnect back-off for a moment: a client retries, as ours would.
+      for (const deadline = Date.now() + 10_000; ; ) {
+        const error = await store.ping().then(() => null, (e: unknown) => e);
+        if (!error || Date.now() > deadline) break;
+        await sleep(100);
+      }
       await store.appendToStream(s, newEvents(5), { expectedRevision: 9 });
 
       const { seen } = await pending.done;
