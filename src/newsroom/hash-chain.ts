@@ -74,11 +74,11 @@ export class ChainVerifier {
   /** Witnessed events the log has not (yet) shown at their revision. */
   private readonly witnessed = new Map<string, Map<number, WitnessedEvent>>();
   private readonly replaced = new Map<string, ChainBreak>();
+  /** Streams in the order of their first event in the log. */
   private readonly streamIds = new Set<string>();
 
   /** Before the stream's events are pushed: an event the log must still hold. */
   witness(event: WitnessedEvent): void {
-    this.streamIds.add(event.streamId);
     let events = this.witnessed.get(event.streamId);
     if (!events) this.witnessed.set(event.streamId, (events = new Map()));
     events.set(event.revision, event);
@@ -122,9 +122,9 @@ export class ChainVerifier {
     };
   }
 
-  /** Every stream seen, in the log or in the record. */
+  /** Every stream seen: those in the log in the order of their first events, then those only the record saw. */
   streams(): string[] {
-    return [...this.streamIds];
+    return [...this.streamIds, ...[...this.witnessed.keys()].filter((streamId) => !this.streamIds.has(streamId))];
   }
 
   broken(): ChainVerification[] {
