@@ -131,8 +131,10 @@ describe('a hung PostgreSQL holding the event log and the read models (a proxy t
       'GET /articles': call(base, '/articles'),
       'GET /articles/{id}': call(base, `/articles/${id}`),
     };
+    // Counted from a client of its own: inside the locking transaction, pg_stat_activity is read once and kept.
+    const monitor = await connectDirect();
     const waiting = async () =>
-      (await tableLock.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n;
+      (await monitor.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n;
     for (const deadline = Date.now() + 10_000; (await waiting()) < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await waiting()).toBeGreaterThanOrEqual(4);
     proxy.hang();
