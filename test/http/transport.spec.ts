@@ -158,7 +158,7 @@ describe('the HTTP transport: timeouts, framework errors, media types, methods, 
     const unknown = await t.http().get('/nothing-here').set('authorization', auth);
     expect([unknown.status, unknown.body.type]).toEqual([404, 'not-found']);
     // A static-file route takes GET there, and found no file: 404, not a 405 that allows GET.
-    for (const path of ['/docs/nothing.js']) {
+    for (const path of ['/docs/nothing.js', '/desk/assets/nothing.js']) {
       const missing = await t.http().get(path);
       expect([path, missing.status, missing.body.type, missing.headers.allow]).toEqual([path, 404, 'not-found', undefined]);
     }
