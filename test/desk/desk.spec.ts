@@ -1,7 +1,8 @@
-import { Client } from 'pg';
 import type { Browser, Page } from 'playwright-core';
+import { signToken } from '../../src/auth/jwt';
 import { TestApp, startTestApp } from '../support/app';
-import { PageWatch, accessibilityViolations, launchChromium, openPage, screenshot } from '../support/browser';
+import { PageWatch, launchChromium, openPage, screenshot } from '../support/browser';
+import { BODY, REVISED, Story, XSS_HEADLINE, blockers, bodyText, claimItem, fileStory, look, rebuiltAt, recordVerdict } from './desk-story';
 
 /*
  * The desk in a real browser (headless Chromium), against the real application on a free port: the
@@ -16,36 +17,15 @@ jest.setTimeout(90_000);
 declare const window: Record<string, unknown> & { innerWidth: number };
 declare const document: any;
 
-const BODY = [
-  'The council voted on Monday to close the bridge.',
-  'The mayor said “we will rebuild it” at a briefing on Tuesday.',
-  'A resident said “it was falling apart” for years.',
-].join('\n\n');
-const REVISED = ['The council voted on Monday to close the bridge for repairs.', 'The mayor said “we will rebuild it” at a briefing on Tuesday.'].join('\n\n');
-const XSS_HEADLINE = '<img src=x onerror="window.__xss=1;alert(1)">Bridge';
-
 describe('the desk, in a real browser', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
   const tokens = {} as Record<'reporter' | 'checker' | 'ed' | 'eve' | 'admin', string>;
   let articleId: string;
-  const claims = {} as Record<'minutes' | 'falling', string>;
-  const quotes = {} as Record<'mayor' | 'resident', string>;
+  let claims: Story['claims'];
+  let quotes: Story['quotes'];
   let xssId: string;
-
-  const api = (token: string) => ({
-    post: async (path: string, body: object = {}) => {
-      const answer = await t.http().post(path).set('authorization', `Bearer ${token}`).send(body);
-      if (answer.status >= 300) throw new Error(`${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-      return answer.body;
-    },
-    put: async (path: string, body: object) => {
-      const answer = await t.http().put(path).set('authorization', `Bearer ${token}`).send(body);
-      if (answer.status >= 300) throw new Error(`${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-      return answer.body;
-    },
-  });
 
   beforeAll(async () => {
     [t, browser] = await Promise.all([startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '100000' } }), launchChromium()]);
@@ -57,24 +37,7 @@ describe('the desk, in a real browser', () => {
     tokens.eve = t.token(['editor'], 'eve', 'Eve Editor');
     tokens.admin = t.token(['admin'], 'ada', 'Ada Admin');
 
-    // The story as a reporter filed it: one quote attributed, one that left the body when it was
-    // revised and was withdrawn, two claims not checked yet.
-    const rita = api(tokens.reporter);
-    const source = await rita.post('/sources', { name: 'Jane Doe', kind: 'person', title: 'Mayor', organization: 'City Hall' });
-    const article = await rita.post('/articles', { headline: 'Bridge to close for repairs', body: BODY, byline: 'Rita Reporter', desk: 'City' });
-    articleId = article.id;
-    quotes.mayor = (await rita.post(`/articles/${articleId}/quotes`, { text: 'we will rebuild it', speaker: 'Jane Doe' })).quoteId;
-    await rita.post(`/articles/${articleId}/quotes/${quotes.mayor}/attribution`, { sourceId: source.id, method: 'press_briefing', attribution: 'told reporters' });
-    quotes.resident = (await rita.post(`/articles/${articleId}/quotes`, { text: 'it was falling apart', speaker: 'A resident' })).quoteId;
-    await rita.post(`/articles/${articleId}/topics`, { topic: 'Local Infrastructure' });
-    claims.minutes = (await rita.post(`/articles/${articleId}/claims`, { text: 'The council voted on Monday to close the bridge' })).claimId;
-    claims.falling = (await rita.post(`/articles/${articleId}/claims`, { text: 'The bridge was falling apart', quoteId: quotes.resident })).claimId;
-    await rita.put(`/articles/${articleId}/body`, { body: REVISED });
-    await rita.post(`/articles/${articleId}/quotes/${quotes.resident}/withdrawal`, { reason: 'Could not confirm who said it' });
-
-    const xss = await rita.post('/articles', { headline: XSS_HEADLINE, body: 'He wrote <script>window.__xss=2</script> and “<b onclick=alert(3)>bold</b>” in the copy.' });
-    xssId = xss.id;
-    await rita.post(`/articles/${xssId}/quotes`, { text: '<b onclick=alert(3)>bold</b>', speaker: '<i>Mallory</i>' });
+    ({ articleId, quotes, claims, xssId } = await fileStory(t, tokens.reporter));
   });
 
   afterAll(async () => {
@@ -100,50 +63,29 @@ describe('the desk, in a real browser', () => {
     return watch;
   }
 
-  async function rebuiltAt(name: string): Promise<Date | null> {
-    const client = new Client({ connectionString: t.db.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query('SELECT rebuilt_at FROM projection_status WHERE name = $1', [name]);
-      return rows[0]?.rebuilt_at ?? null;
-    } finally {
-      await client.end();
-    }
-  }
-
-  /** Saves the view's screenshot and checks it against axe-core's WCAG A/AA rules. */
-  async function look(page: Page, name: string) {
-    await screenshot(page, name);
-    await expect(accessibilityViolations(page)).resolves.toEqual([]);
-  }
-
   const article = (page: Page) => page.goto(`/desk/articles/${articleId}`).then(() => page.getByTestId('headline').waitFor());
-  const claimItem = (page: Page, id: string) => page.locator(`li[data-claim-id="${id}"]`);
-  /** The body's paragraphs as a reader reads them, without the quotes' reference numbers. */
-  const bodyText = (page: Page) =>
-    page.getByTestId('body').evaluate((body) => [...body.querySelectorAll('p')].map((p) => [...p.childNodes].filter((n: { nodeName: string }) => n.nodeName !== 'SUP').map((n) => n.textContent).join('')));
-  const blockers = (page: Page) => page.getByTestId('blockers').locator('li').allTextContents();
 
-  async function recordVerdict(page: Page, claimId: string, verdict: string, evidence: { url?: string; note: string }) {
-    const item = claimItem(page, claimId);
-    await item.getByText('Record a verdict').click();
-    await item.getByLabel('Verdict', { exact: true }).selectOption(verdict);
-    if (evidence.url) await item.getByLabel('Link (optional)').fill(evidence.url);
-    await item.getByLabel('What it shows').fill(evidence.note);
-    await item.getByRole('button', { name: 'Record verdict' }).click();
-    await page.getByRole('status').filter({ hasText: 'recorded' }).waitFor();
-  }
-
-  it('asks for a token, says why one is refused, and signs a reporter in', async () => {
+  it('asks for a token, says why one is refused, keeps a good one in the tab only, and forgets it on signing out', async () => {
     const { page, context } = await openPage(browser, base);
     await page.goto('/desk');
     await page.getByLabel('Token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('not a token');
-    await page.getByLabel('Token').fill(t.token(['reporter']).replace(/.$/, 'A'));
+    await page.getByLabel('Token').fill(signToken('a-secret-this-server-does-not-know-at-all', { id: 'rita', name: 'Rita Reporter', roles: ['reporter'] }));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'refused' }).textContent()).resolves.toMatch(/The server refused this token/);
     await look(page, '01-sign-in');
+
+    // A good token is kept in this tab's sessionStorage only, and signing out forgets it.
+    const token = t.token(['reporter'], 'rita', 'Rita Reporter');
+    await page.getByLabel('Token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('signed-in-as').waitFor();
+    const storage = () => page.evaluate(() => ({ session: { ...window.sessionStorage as object }, local: { ...window.localStorage as object } }));
+    await expect(storage()).resolves.toEqual({ session: { 'copydesk.desk.token': token }, local: {} });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Token').waitFor();
+    await expect(storage()).resolves.toEqual({ session: {}, local: {} });
     await context.close();
   });
 
@@ -228,7 +170,7 @@ describe('the desk, in a real browser', () => {
     const { page, requests } = await person('eve');
     await article(page);
     // Someone tags a topic meanwhile: the page is one revision behind.
-    await api(tokens.reporter).post(`/articles/${articleId}/topics`, { topic: 'Transport' });
+    await t.http().post(`/articles/${articleId}/topics`).set('authorization', `Bearer ${tokens.reporter}`).send({ topic: 'Transport' }).expect(201);
     await page.getByRole('button', { name: 'Approve' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^Not done: the article changed since this page showed it .*Reload the page, look at what changed, and decide again\.$/);
     const approve = requests.find((r) => r.method === 'POST' && r.url.endsWith('/approval'))!;
@@ -435,11 +377,11 @@ describe('the desk, in a real browser', () => {
 
     const polled = () => requests.filter((r) => r.method === 'GET' && r.url.endsWith('/admin/projections')).length;
     const before = polled();
-    await expect(rebuiltAt('claims')).resolves.toBeNull();
+    await expect(rebuiltAt(t, 'claims')).resolves.toBeNull();
     await page.getByRole('button', { name: 'Rebuild claims' }).click();
     await page.getByRole('status').filter({ hasText: 'Rebuild of claims requested' }).waitFor();
     // The runner rebuilt it (fresh tables, swapped in), and the page, polling, shows it running again.
-    for (let i = 0; (await rebuiltAt('claims')) === null; i++) {
+    for (let i = 0; (await rebuiltAt(t, 'claims')) === null; i++) {
       if (i > 100) throw new Error('the claims projection was not rebuilt in 20 s');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
