@@ -26,15 +26,25 @@ import { hasRole } from './session.js';
 async function act(ctx, button, action, run, done) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
+  let result;
   try {
-    const result = await run();
-    await ctx.reload(success(done(result)));
+    result = await run();
   } catch (error) {
     const box = refusal(error, action, ctx.article);
     replace(ctx.messages, box);
     focus(box);
     button.disabled = false;
     button.removeAttribute('aria-busy');
+    return;
+  }
+  const message = success(done(result));
+  try {
+    await ctx.reload(message);
+  } catch {
+    // Done, but the page could not be read again (the server still catching up, say): say both.
+    message.append(h('p', { text: 'The page could not show the change yet: reload it in a moment.' }));
+    replace(ctx.messages, message);
+    focus(message);
   }
 }
 

@@ -139,7 +139,13 @@ const quoteItem = (q) => h('li', null, h('span', { text: quoted(q.text) }), ` �
  */
 export async function renderDiff(main, _who, id, params) {
   const query = new URLSearchParams();
-  for (const name of ['from', 'to']) if (/^\d+$/.test(params.get(name) ?? '')) query.set(name, /** @type {string} */ (params.get(name)));
+  for (const name of ['from', 'to']) if (/^\d{1,9}$/.test(params.get(name) ?? '')) query.set(name, /** @type {string} */ (params.get(name)));
+  // Either order means the same comparison.
+  if (query.has('from') && query.has('to') && Number(query.get('from')) > Number(query.get('to'))) {
+    const from = /** @type {string} */ (query.get('from'));
+    query.set('from', /** @type {string} */ (query.get('to')));
+    query.set('to', from);
+  }
   const diff = await get(`/articles/${enc(id)}/diff?${query}`);
   const after = await get(`/articles/${enc(id)}/revisions/${diff.to}`);
   document.title = `Changes ${diff.from}→${diff.to}: ${after.headline} · Copydesk desk`;

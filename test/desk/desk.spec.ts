@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { signToken } from '../../src/auth/jwt';
 import { TestApp, startTestApp } from '../support/app';
+import { tamper } from '../support/tamper';
 import { PageWatch, launchChromium, openPage, screenshot } from '../support/browser';
 import { BODY, REVISED, Story, XSS_HEADLINE, blockers, bodyText, claimItem, fileStory, look, rebuiltAt, recordVerdict } from './desk-story';
 
@@ -276,11 +277,11 @@ describe('the desk, in a real browser', () => {
     await expect(page.getByTestId('diff-headline').count()).resolves.toBe(0);
     await look(page, '10-diff-0-14');
 
-    // Two revisions in the middle, typed in: only what happened between them.
-    await page.getByLabel('From revision').fill('9');
-    await page.getByLabel('To revision').fill('13');
+    // Two revisions in the middle, typed in (either way round): only what happened between them.
+    await page.getByLabel('From revision').fill('13');
+    await page.getByLabel('To revision').fill('9');
     await page.getByRole('button', { name: 'Compare' }).click();
-    await page.waitForURL(/\/diff\?from=9&to=13$/);
+    await page.waitForURL(/\/diff\?from=13&to=9$/);
     await page.locator('h1').filter({ hasText: 'Changes from revision 9 to 13' }).waitFor();
     await expect(page.getByTestId('diff-status').textContent()).resolves.toBe('Status: Draft → Approved');
     await expect(page.getByTestId('diff-verdicts').locator('li').allTextContents()).resolves.toEqual(['“The bridge was falling apart”: none → Misleading']);
@@ -315,6 +316,45 @@ describe('the desk, in a real browser', () => {
     await expect(page.evaluate(() => window.__xss)).resolves.toBeUndefined();
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
+  });
+
+  it('shows an auditor where the hash chain breaks when a stored event was altered', async () => {
+    await tamper(t.db, [{ sql: `UPDATE events SET data = jsonb_set(data, '{speaker}', '"Someone else"') WHERE stream_id = $1 AND revision = 1`, params: [`article-${xssId}`] }]);
+    const { page } = await person('eve');
+    await page.goto(`/desk/articles/${xssId}`);
+    await expect(page.getByTestId('integrity').getByRole('alert').textContent()).resolves.toBe('Broken At revision 1 (QuoteAdded): the event no longer matches its hash: it was altered.');
+    await page.goto(`/desk/articles/${articleId}`);
+    await expect(page.getByTestId('integrity').textContent()).resolves.toMatch(/Intact All 15 events/);
+  });
+
+  it('says each kind of refusal in words, with what to do about it', async () => {
+    const { page } = await person('eve');
+    const cases: [problem: object, status: number, headers: Record<string, string>, action: string][] = [
+      [{ type: 'idempotency-key-in-flight', detail: 'A request with this key is still running' }, 409, { 'retry-after': '2' }, 'approve'],
+      [{ type: 'publish-blocked', detail: '…', blockers: [{ kind: 'quote-unattributed', quoteId: 'q1' }, { kind: 'quote-not-in-body', quoteId: 'q1' }, { kind: 'claim-unverified', claimId: 'c1' }] }, 409, {}, 'publish'],
+      [{ type: 'invalid-transition', detail: 'Cannot move the article from draft to published; only an approved article can become published' }, 409, {}, 'publish'],
+      [{ type: 'forbidden', detail: 'This needs one of the roles: editor.' }, 403, {}, 'approve'],
+      [{ type: 'rate-limited', detail: 'Too many writes' }, 429, { 'retry-after': '30' }, 'publish'],
+      [{ type: 'validation-failed', detail: 'Invalid body', errors: [{ field: 'evidence[0].url', message: 'url must be an http(s) URL' }] }, 400, {}, 'record the verdict'],
+    ];
+    // The desk's own modules, imported in the page as the page imports them (a string: TypeScript would rewrite import()).
+    const words = await page.evaluate(`(async (cases) => {
+      const { explain } = await import('/desk/assets/js/refusals.js');
+      const { ProblemError } = await import('/desk/assets/js/api.js');
+      const known = { claims: [{ id: 'c1', text: 'The bridge is safe' }], quotes: [{ id: 'q1', text: 'we will', speaker: 'Jane' }] };
+      return cases.map(([problem, status, headers, action]) => {
+        const { summary, details } = explain(new ProblemError(problem, status, new Headers(headers)), action, known);
+        return [summary, ...details].join(' | ');
+      });
+    })(${JSON.stringify(cases)})`);
+    expect(words).toEqual([
+      'The same request is still being processed. Try again in 2 seconds.',
+      'Cannot publish: the article cannot be published while these 3 things hold. | The quote “we will” (Jane) is not attributed to a source. | The quote “we will” (Jane) no longer appears in the body: put it back or withdraw it. | The claim “The bridge is safe” has no verdict yet: a fact checker must record one.',
+      'Cannot publish the article in its present state: Cannot move the article from draft to published; only an approved article can become published.',
+      'Your role may not approve this: This needs one of the roles: editor.',
+      'Too many changes in a minute. Try again in 30 seconds.',
+      'Some fields need attention before you can record the verdict: | evidence[0].url: url must be an http(s) URL',
+    ]);
   });
 
   it('sends the desk a Content-Security-Policy that refuses inline script and string markup, while /docs keeps the policy its UI needs', async () => {
