@@ -16,8 +16,9 @@ const normalise = (/** @type {string} */ s) => s.normalize('NFC').replace(WHITES
 const paragraphsOf = (/** @type {string} */ body) => body.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p.length > 0).map(normalise);
 
 /**
- * The body, one <p> a paragraph, each quote wrapped in a <mark> that links to its entry in the list.
- * A quote is looked for in the paragraph the server located it in, then anywhere.
+ * The body, one <p> a paragraph, each quote wrapped in a <mark> that links to its entry in the list,
+ * and the ids of the quotes marked. A quote is looked for in the paragraph the server located it in,
+ * then anywhere; one that spans paragraphs is not marked.
  * @param {any} article
  */
 function markedBody(article) {
@@ -37,7 +38,8 @@ function markedBody(article) {
       break;
     }
   });
-  return paragraphs.map((text, p) => {
+  const marked = new Set(marks.flat().map((m) => m.quote.id));
+  const elements = paragraphs.map((text, p) => {
     const el = h('p');
     let at = 0;
     for (const m of marks[p].sort((a, b) => a.start - b.start)) {
@@ -53,6 +55,7 @@ function markedBody(article) {
     el.append(text.slice(at));
     return el;
   });
+  return { elements, marked };
 }
 
 /** @param {any} quote */
@@ -63,8 +66,11 @@ function sourceLine(quote) {
   return h('p', null, 'Source: ', h('strong', { text: who }), ` · ${METHOD_LABELS[quote.method] ?? quote.method ?? 'method unknown'}`, quote.attribution ? ` · “${quote.attribution}”` : '');
 }
 
-/** @param {any} article */
-function quoteList(article) {
+/**
+ * @param {any} article
+ * @param {Set<string>} marked the quotes marked in the body
+ */
+function quoteList(article, marked) {
   if (!article.quotes.length) return h('p', { class: 'muted', text: 'No quotes.' });
   return h(
     'ol',
@@ -80,7 +86,11 @@ function quoteList(article) {
           'p',
           { class: 'flags' },
           h('span', { class: `badge quote-status-${q.status}`, text: q.status === 'attributed' ? 'Attributed' : q.status === 'withdrawn' ? 'Withdrawn' : 'Unattributed' }),
-          q.inBody ? h('a', { href: `#mark-${q.id}`, text: 'Show in the body' }) : h('span', { class: 'badge flag-not-in-body', 'data-testid': 'not-in-body', text: '⚠ No longer in the body' }),
+          !q.inBody
+            ? h('span', { class: 'badge flag-not-in-body', 'data-testid': 'not-in-body', text: '⚠ No longer in the body' })
+            : marked.has(q.id)
+              ? h('a', { href: `#mark-${q.id}`, text: 'Show in the body' })
+              : h('span', { class: 'muted', text: 'In the body, across paragraphs' }),
         ),
       ),
     ),
@@ -169,6 +179,7 @@ function integrity(check) {
  * @param {(HTMLElement | null)[]} side
  */
 function articlePage(article, ctx, extra, side) {
+  const body = markedBody(article);
   return [
     h('h1', { class: 'headline', 'data-testid': 'headline', text: article.headline }),
     h(
@@ -187,12 +198,12 @@ function articlePage(article, ctx, extra, side) {
     h(
       'div',
       { class: 'columns' },
-      h('section', { class: 'body', 'aria-labelledby': 'body-title' }, h('h2', { id: 'body-title', text: 'Body' }), h('div', { class: 'copy', 'data-testid': 'body' }, markedBody(article))),
+      h('section', { class: 'body', 'aria-labelledby': 'body-title' }, h('h2', { id: 'body-title', text: 'Body' }), h('div', { class: 'copy', 'data-testid': 'body' }, body.elements)),
       h(
         'div',
         { class: 'side' },
         ...side,
-        h('section', { 'aria-labelledby': 'quotes-title' }, h('h2', { id: 'quotes-title', text: `Quotes (${article.quotes.length})` }), quoteList(article)),
+        h('section', { 'aria-labelledby': 'quotes-title' }, h('h2', { id: 'quotes-title', text: `Quotes (${article.quotes.length})` }), quoteList(article, body.marked)),
         h('section', { 'aria-labelledby': 'claims-title' }, h('h2', { id: 'claims-title', text: `Claims (${article.claims.length})` }), claimList(article, ctx)),
         h(
           'section',

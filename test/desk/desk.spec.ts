@@ -425,6 +425,8 @@ describe('the desk, in a real browser', () => {
       if (i > 100) throw new Error('the claims projection was not rebuilt in 20 s');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // The page is still polling: its next answer shows the rebuilt projection running, no rebuild left.
+    await page.waitForResponse((r) => r.url().endsWith('/admin/projections') && r.request().method() === 'GET');
     await page.waitForFunction(() => document.querySelector('tr[data-projection="claims"] [data-status]')?.getAttribute('data-status') === 'running' && !document.querySelector('tr[data-projection="claims"] progress'));
     expect(polled() - before).toBeGreaterThanOrEqual(2);
     await look(page, '12-admin');
