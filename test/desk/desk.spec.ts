@@ -290,6 +290,23 @@ describe('the desk, in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a body replaced beyond what a line diff compares as a whole-body replacement', async () => {
+    const paragraphs = (word: string) => Array.from({ length: 600 }, (_, i) => `${word} ${i}.`).join('\n\n');
+    const reporter = { authorization: `Bearer ${tokens.reporter}` };
+    const { id } = (await t.http().post('/articles').set(reporter).send({ headline: 'Long list', body: paragraphs('Alpha') }).expect(201)).body;
+    await t.http().put(`/articles/${id}/body`).set(reporter).send({ body: paragraphs('Beta') }).expect(200);
+    const { page } = await person('eve');
+    await page.goto(`/desk/articles/${id}/diff?from=0&to=1`);
+    await page.getByTestId('diff-body').waitFor();
+    await expect(page.getByTestId('diff-body').getByRole('paragraph').first().textContent()).resolves.toBe(
+      'The two bodies differ too much to compare paragraph by paragraph: the old body is shown removed and the new one added.',
+    );
+    const lines = page.getByTestId('diff-body').locator('.line');
+    await expect(Promise.all(['removed', 'added', 'changed', 'context'].map((kind) => lines.and(page.locator(`.${kind}`)).count()))).resolves.toEqual([600, 600, 0, 0]);
+    await expect(lines.nth(0).textContent()).resolves.toBe('Removed paragraph: Alpha 0.');
+    await expect(lines.nth(600).textContent()).resolves.toBe('Added paragraph: Beta 0.');
+  });
+
   it('renders untrusted text as text: markup in a headline, a body, a quote and a speaker runs nothing', async () => {
     const { page, dialogs, errors } = await person('eve');
     await page.goto('/desk');
