@@ -72,7 +72,8 @@ export async function recordVerdict(page: Page, claimId: string, verdict: string
   if (evidence.url) await item.getByLabel('Link (optional)').fill(evidence.url);
   await item.getByLabel('What it shows').fill(evidence.note);
   await item.getByRole('button', { name: 'Record verdict' }).click();
-  await page.getByRole('status').filter({ hasText: 'recorded' }).waitFor();
+  // The message of this verdict, alone (a reload that failed would add a sentence to it).
+  await page.getByRole('status').filter({ hasText: new RegExp(`^Verdict “${verdict[0].toUpperCase()}${verdict.slice(1)}” recorded \\(revision \\d+\\)\\.$`) }).waitFor();
 }
 
 /** When the projection was last rebuilt (null: never), from its status row. */

@@ -39,6 +39,7 @@ describe('the desk, in a real browser', () => {
     tokens.admin = t.token(['admin'], 'ada', 'Ada Admin');
 
     ({ articleId, quotes, claims, xssId } = await fileStory(t, tokens.reporter));
+    await caughtUp();
   });
 
   afterAll(async () => {
@@ -64,7 +65,25 @@ describe('the desk, in a real browser', () => {
     return watch;
   }
 
-  const article = (page: Page) => page.goto(`/desk/articles/${articleId}`).then(() => page.getByTestId('headline').waitFor());
+  /**
+   * Waits until the read models have applied every event in the log. A tab reads its own writes (the
+   * desk sends X-Wait-For-Position), but another person's only once projected, as anywhere else.
+   */
+  async function caughtUp() {
+    for (let i = 0; ; i++) {
+      const { items } = (await t.http().get('/admin/projections').set('authorization', `Bearer ${tokens.admin}`)).body as { items: { lag: number }[] };
+      if (items.every((p) => p.lag === 0)) return;
+      if (i > 100) throw new Error('the read models did not catch up in 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Opens the story's article in the person's tab, once everyone's writes are projected. */
+  async function article(page: Page) {
+    await caughtUp();
+    await page.goto(`/desk/articles/${articleId}`);
+    await page.getByTestId('headline').waitFor();
+  }
 
   it('asks for a token, says why one is refused, keeps a good one in the tab only, and forgets it on signing out', async () => {
     const { page, context } = await openPage(browser, base);
@@ -144,6 +163,8 @@ describe('the desk, in a real browser', () => {
     const position = history.body.items.at(-1).position;
     const after = requests.slice(requests.indexOf(verdict) + 1).find((r) => r.method === 'GET' && r.url.endsWith(`/articles/${articleId}`))!;
     expect(after.headers['x-wait-for-position']).toBe(position);
+    // The other claim's form open, so that its controls are checked too (labels, names, contrast).
+    await claimItem(page, claims.falling).getByText('Record a verdict').click();
     await look(page, '04-article-fact-checker');
     expect(errors).toEqual([]);
   });
@@ -152,7 +173,7 @@ describe('the desk, in a real browser', () => {
     const { page } = await person('ed');
     await article(page);
     await page.getByRole('button', { name: 'Submit for review' }).click();
-    await page.getByRole('status').filter({ hasText: 'Submitted for review' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /^Submitted for review \(revision 10\)\.$/ }).waitFor();
     await expect(page.locator('.meta .badge').textContent()).resolves.toBe('In review');
     // From the keyboard: the focus is on the message; Tab on to the Approve button.
     await page.getByRole('button', { name: 'Approve' }).focus();
@@ -177,11 +198,12 @@ describe('the desk, in a real browser', () => {
     const approve = requests.find((r) => r.method === 'POST' && r.url.endsWith('/approval'))!;
     expect(approve.headers['if-match']).toBe('"10"');
 
+    await caughtUp();
     await page.reload();
     await page.getByTestId('headline').waitFor();
     await expect(page.locator('.topics li').allTextContents()).resolves.toEqual(['Local Infrastructure', 'Transport']);
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /^Approved \(revision 12\)\. It can now be published\.$/ }).waitFor();
     await expect(page.locator('.meta .badge').textContent()).resolves.toBe('Approved');
 
     await page.getByRole('button', { name: 'Publish' }).click();
@@ -202,7 +224,7 @@ describe('the desk, in a real browser', () => {
     const { page } = await person('eve');
     await article(page);
     await page.getByRole('button', { name: 'Publish' }).click();
-    await page.getByRole('status').filter({ hasText: 'Published' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /^Published \(revision 14\)\.$/ }).waitFor();
     await expect(page.locator('.meta .badge').textContent()).resolves.toBe('Published');
     await expect(page.locator('.meta').textContent()).resolves.toContain('published');
     await expect(page.getByTestId('integrity').textContent()).resolves.toMatch(/Intact All 15 events match their hashes/);
