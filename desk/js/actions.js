@@ -105,7 +105,13 @@ export function reviewActions(ctx) {
  */
 export function verdictForm(ctx, claim) {
   const key = claim.id.slice(0, 8);
-  const verdict = h('select', { name: 'verdict', id: `verdict-${key}`, required: true }, Object.entries(VERDICT_LABELS).map(([value, label]) => h('option', { value, text: label })));
+  // No verdict chosen until the checker chooses one: the browser will not submit the form without it.
+  const verdict = h(
+    'select',
+    { name: 'verdict', id: `verdict-${key}`, required: true },
+    h('option', { value: '', text: 'Choose a verdict' }),
+    Object.entries(VERDICT_LABELS).map(([value, label]) => h('option', { value, text: label })),
+  );
   const evidence = h('div', { class: 'evidence-rows' });
   const addEvidence = () => {
     const n = evidence.children.length + 1;

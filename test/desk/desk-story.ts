@@ -67,7 +67,7 @@ export const blockers = (page: Page): Promise<string[]> => page.getByTestId('blo
 /** Records a verdict through the claim's form, as a fact checker would, and waits for the page to say so. */
 export async function recordVerdict(page: Page, claimId: string, verdict: string, evidence: { url?: string; note: string }): Promise<void> {
   const item = claimItem(page, claimId);
-  await item.getByText('Record a verdict').click();
+  if (!(await item.locator('details.verdict').evaluate((details) => (details as unknown as { open: boolean }).open))) await item.getByText('Record a verdict').click();
   await item.getByLabel('Verdict', { exact: true }).selectOption(verdict);
   if (evidence.url) await item.getByLabel('Link (optional)').fill(evidence.url);
   await item.getByLabel('What it shows').fill(evidence.note);

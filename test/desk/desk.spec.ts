@@ -150,6 +150,12 @@ describe('the desk, in a real browser', () => {
     const { page, requests, errors } = await person('checker');
     await article(page);
     await expect(page.getByRole('button', { name: /Approve|Publish|Submit/ }).count()).resolves.toBe(0);
+    // No verdict is chosen for the checker: the form is not sent until one is.
+    const form = claimItem(page, claims.minutes);
+    await form.getByText('Record a verdict').click();
+    await form.getByRole('button', { name: 'Record verdict' }).click();
+    await expect(form.getByLabel('Verdict', { exact: true }).evaluate((select) => (select as unknown as { validity: { valid: boolean } }).validity.valid)).resolves.toBe(false);
+    expect(requests.filter((r) => r.method === 'POST')).toEqual([]);
     await recordVerdict(page, claims.minutes, 'verified', { url: 'https://example.org/minutes', note: 'Council minutes' });
     const item = claimItem(page, claims.minutes);
     await expect(item.locator('.badge').first().textContent()).resolves.toBe('Verified');
