@@ -18,6 +18,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+COPY desk ./desk
 USER node
 EXPOSE 3000
 CMD ["node", "dist/src/cli/main.js", "serve"]

@@ -6,6 +6,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
+import { DeskController } from '../desk/desk.controller';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
 import { IdempotencyInterceptor, PG_POOL } from '../http/idempotency.interceptor';
@@ -28,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: runtime.config.writesPerMinute }] })],
-      controllers: [HealthController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
+      controllers: [HealthController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
       providers: [
         { provide: EVENT_STORE, useValue: runtime.eventStore },
         { provide: PG_POOL, useValue: runtime.pool },

@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import type { AddressInfo } from 'node:net';
+import { deskContentSecurityPolicy, registerDeskAssets } from '../desk/desk';
 import { recordRoutes } from '../http/allowed-methods';
 import { bodyShapeError } from '../http/body-shape';
 import { ProblemException } from '../http/problem';
@@ -71,7 +72,7 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string; 
   // Bodies are JSON: text/plain is 415 like any other media type, not a string to validate.
   fastify.removeContentTypeParser('text/plain');
   await app.register(helmet, {
-    // The Swagger UI at /docs needs its inline styles and init script; nothing else is served as HTML.
+    // The Swagger UI at /docs needs its inline styles and init script; the desk gets a stricter policy (below).
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -84,6 +85,8 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string; 
     },
     strictTransportSecurity: false,
   });
+  deskContentSecurityPolicy(fastify);
+  await registerDeskAssets(fastify);
   // HSTS and upgrade-insecure-requests only for requests that came over HTTPS (behind a proxy: with TRUST_PROXY).
   fastify.addHook('onRequest', async (request, reply) => {
     if (request.protocol !== 'https') return;

@@ -51,10 +51,13 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   return { problem: { type: 'internal-error', title: titleFor(500), status: 500, detail: 'Something went wrong on our side; it has been logged.' }, headers: {} };
 }
 
-/** A route-less 404 for a path that other methods route is a 405 naming them. */
+/**
+ * A route-less 404 for a path that other methods route is a 405 naming them. A 404 from a route that
+ * takes this method (a static-file wildcard that found no file) stays a 404.
+ */
 function methodNotAllowed(request: FastifyRequest | undefined): { problem: Problem; headers: Record<string, string> } | undefined {
   const allowed = request?.server?.allowedMethods?.(request.url.split('?')[0]) ?? [];
-  if (allowed.length === 0) return undefined;
+  if (allowed.length === 0 || allowed.includes(request!.method)) return undefined;
   return {
     problem: { type: 'method-not-allowed', title: titleFor(405), status: 405, detail: `This path answers ${allowed.join(', ')}.` },
     headers: { allow: allowed.join(', ') },

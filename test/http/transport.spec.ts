@@ -157,6 +157,11 @@ describe('the HTTP transport: timeouts, framework errors, media types, methods, 
     expect([put.status, put.headers.allow]).toEqual([405, 'POST']);
     const unknown = await t.http().get('/nothing-here').set('authorization', auth);
     expect([unknown.status, unknown.body.type]).toEqual([404, 'not-found']);
+    // A static-file route takes GET there, and found no file: 404, not a 405 that allows GET.
+    for (const path of ['/docs/nothing.js', '/desk/assets/nothing.js']) {
+      const missing = await t.http().get(path);
+      expect([path, missing.status, missing.body.type, missing.headers.allow]).toEqual([path, 404, 'not-found', undefined]);
+    }
   });
 
   it('sends HSTS and upgrade-insecure-requests only for requests that came over HTTPS', async () => {
