@@ -182,11 +182,13 @@ describe('article decider', () => {
         .thenThrows('reason-required', 422);
     });
 
-    it('treats a blank reason as missing once published', () => {
-      spec
-        .given(publishedArticle)
-        .when(command('ChangeHeadline', { headline: 'Council freezes taxes', reason: '   ' }, editor))
-        .thenThrows('reason-required', 422);
+    it('treats a blank reason, or one of invisible characters only, as missing once published', () => {
+      for (const reason of ['   ', '\u200b', '\u200b\ufeff \u2060']) {
+        spec
+          .given(publishedArticle)
+          .when(command('ChangeHeadline', { headline: 'Council freezes taxes', reason }, editor))
+          .thenThrows('reason-required', 422);
+      }
     });
 
     it('changes a published headline with a reason and stays published', () => {

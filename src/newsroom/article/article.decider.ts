@@ -1,6 +1,7 @@
 import type { CommandMetadata } from '../actor';
 import { DomainError } from '../domain-error';
 import { findQuoteParagraph, normaliseWhitespace, quoteLocator, slugify } from '../text';
+import { isBlank } from '../typography';
 import { quoteNotInBody } from './quote-not-in-body';
 import { PublishBlocker, blockersAdded, publishBlockers } from './publish-gate';
 
@@ -755,7 +756,8 @@ function publishBlocked(why: string, blockers: PublishBlocker[]): DomainError {
 }
 
 /** A reason that says something; blank counts as none. */
-const given = (reason: string | undefined): string | undefined => (reason !== undefined && reason.trim() !== '' ? reason : undefined);
+/** A reason made only of whitespace or invisible characters is no reason. */
+const given = (reason: string | undefined): string | undefined => (reason !== undefined && !isBlank(reason) ? reason : undefined);
 
 const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
 
