@@ -59,7 +59,7 @@ function context(actor: Actor, key?: string): CommandContext {
 async function run(e: CommandExecutor, id: string, actor: Actor, make: () => ArticleCommand['data'] & object, type: ArticleCommand['type'], key?: string) {
   const command = { type, data: make(), metadata: { actor, now: '2025-05-01T09:00:00.000Z' } } as ArticleCommand;
   try {
-    return await e.execute(articleDecider, articleStream(id), id, context(actor, key), () => command);
+    return await e.handle(articleDecider, articleStream(id), command, context(actor, key));
   } catch (error) {
     if (error instanceof DomainError) return null;
     throw error;
@@ -259,7 +259,7 @@ describe('decider snapshots and the state cache', () => {
     expect(await tag(mine, id, 'Safety')).toMatchObject({ revision: 2, changed: false });
     const stale = { ...context(REPORTER), ifMatch: 1 };
     const command = { type: 'TagTopic', data: { label: 'Energy' }, metadata: { actor: REPORTER, now: stale.now } } as ArticleCommand;
-    await expect(mine.execute(articleDecider, articleStream(id), id, stale, () => command)).rejects.toEqual(new RevisionMismatchError(2));
+    await expect(mine.handle(articleDecider, articleStream(id), command, stale)).rejects.toEqual(new RevisionMismatchError(2));
   });
 
   it('writers racing with warm caches lose no event (a lost race re-reads the log)', async () => {
@@ -307,12 +307,12 @@ describe('a command retried after a crash between its append and its answer', ()
     const stream = `counter-${randomUUID()}`;
     const e = executor();
     const ctx = context(REPORTER, 'counter-key');
-    await e.execute(counter, stream, 'c', context(REPORTER), () => 2);
-    const first = await e.execute(counter, stream, 'c', ctx, () => 20);
-    await e.execute(counter, stream, 'c', context(REPORTER), () => 3);
+    await e.handle(counter, stream, 2, context(REPORTER));
+    const first = await e.handle(counter, stream, 20, ctx);
+    await e.handle(counter, stream, 3, context(REPORTER));
     const events = await store.readStream(stream);
     expect(first).toMatchObject({ revision: 21, position: events[21].position, changed: true });
-    expect(await executor().execute(counter, stream, 'c', { ...ctx, ifMatch: 0 }, () => 20)).toEqual({ ...first, replayed: true });
+    expect(await executor().handle(counter, stream, 20, { ...ctx, ifMatch: 0 })).toEqual({ ...first, replayed: true });
     expect(await store.readStream(stream)).toHaveLength(25);
   });
 });

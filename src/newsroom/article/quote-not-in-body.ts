@@ -8,11 +8,10 @@ import { lookAlikeMatch } from '../typography';
  */
 export function quoteNotInBody(body: string, quoteText: string): DomainError {
   const match = lookAlikeMatch(body, quoteText);
-  if (!match) return new DomainError('quote-not-in-body', 422, 'The quote does not appear verbatim in the current body');
+  if (!match) return new DomainError('quote-not-in-body', 'The quote does not appear verbatim in the current body');
   const pairs = match.differences.map((d) => `${d.quote} where the body has ${d.body}`).join(', ');
   return new DomainError(
     'quote-not-in-body',
-    422,
     `The quote does not appear verbatim in the current body; it differs from the body's "${match.bodyText}" only in typography (${pairs})`,
     { hint: { kind: 'typographic-look-alikes', bodyText: match.bodyText, differences: match.differences } },
   );
