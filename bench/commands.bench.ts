@@ -6,7 +6,8 @@ import { HttpClient } from './lib/http';
 import { LoadResult, closedLoop, latenciesOf, succeededOf } from './lib/load';
 import { Newsroom, isWrite } from './lib/newsroom';
 import { perSecond } from './lib/report';
-import { startServer } from './lib/server';
+import { ServerProcess, startServer } from './lib/server';
+import { startPeer } from './emmett-peer/run';
 import { LatencySummary, ratio, round, summarise } from './lib/stats';
 
 const CONCURRENCIES = [1, 16, 64];
@@ -43,6 +44,7 @@ export async function commandsBenchmark(ctx: BenchContext, options: { eventStore
   const server = await startServer(cluster.dataDir, { eventStore: options.eventStore, nodeArgs: ctx.nodeArgs(`${label.replace(/\W+/g, '-')}-server`) });
   const http = new HttpClient(server.url, 64);
   const details: Record<string, unknown>[] = [];
+  const copydeskRates = new Map<number, number>();
   try {
     ctx.log(`${label}: seeding ${articles} articles`);
     const newsroom = new Newsroom(http);
@@ -69,6 +71,7 @@ export async function commandsBenchmark(ctx: BenchContext, options: { eventStore
       const readsPerSecond = rate(succeededOf(mix, (k) => !isWrite(k)), mix);
       const insertsPerSecond = rate(succeededOf(baseline, () => true), baseline);
       const r = ratio(commandsPerSecond, insertsPerSecond);
+      copydeskRates.set(concurrency, commandsPerSecond);
       const targeted = concurrency === 16;
       ctx.report.add({
         bench: label,
@@ -98,12 +101,74 @@ export async function commandsBenchmark(ctx: BenchContext, options: { eventStore
         ...(statements.length ? { topStatements: statements } : {}),
       });
     }
+    http.close();
+    await server.stop();
+    if (!options.eventStore) details.push({ emmettPeer: await peerBenchmark(ctx, cluster, copydeskRates, { articles, durationMs, warmupMs }) });
   } finally {
     http.close();
     await server.stop();
     await cluster.close();
     ctx.report.detail(label, { articles, durationMs, eventStore: options.eventStore ? 'eventstoredb' : 'postgres', runs: details });
   }
+}
+
+/**
+ * The same mix, load generator and PostgreSQL against the Emmett peer (bench/emmett-peer), after
+ * Copydesk's server has stopped: commands/s, latencies, CPU, and Copydesk ÷ peer at each concurrency.
+ */
+async function peerBenchmark(
+  ctx: BenchContext,
+  cluster: Cluster,
+  copydeskRates: Map<number, number>,
+  sizes: { articles: number; durationMs: number; warmupMs: number },
+): Promise<Record<string, unknown>[]> {
+  const label = 'emmett peer';
+  let peer: ServerProcess | undefined;
+  let http: HttpClient | undefined;
+  const runs: Record<string, unknown>[] = [];
+  try {
+    peer = await startPeer(cluster, ctx.nodeArgs('emmett-peer'));
+    http = new HttpClient(peer.url, 64);
+    ctx.log(`${label}: seeding ${sizes.articles} articles`);
+    const newsroom = new Newsroom(http);
+    await newsroom.seed(sizes.articles, 20);
+    for (const concurrency of CONCURRENCIES) {
+      ctx.log(`${label}: newsroom mix at concurrency ${concurrency} for ${sizes.durationMs / 1000} s`);
+      await closedLoop(concurrency, sizes.warmupMs, newsroom.mix);
+      const cpu = cpuMeter(cluster.dataDir, peer.pid);
+      const mix = await closedLoop(concurrency, sizes.durationMs, newsroom.mix);
+      const used = cpu.stop();
+      const writes = summarise(latenciesOf(mix, isWrite));
+      const reads = summarise(latenciesOf(mix, (k) => !isWrite(k)));
+      const commandsPerSecond = rate(succeededOf(mix, isWrite), mix);
+      const copydesk = copydeskRates.get(concurrency) ?? NaN;
+      const r = ratio(copydesk, commandsPerSecond);
+      ctx.report.add({
+        bench: label,
+        case: `c=${concurrency} commands`,
+        rate: perSecond(commandsPerSecond, 'cmd'),
+        ...latency(writes),
+        baseline: perSecond(copydesk, 'copydesk cmd'),
+        ratio: r,
+        ...(concurrency === 16 ? { target: 'copydesk ÷ peer >= 1.5', met: r >= 1.5 } : {}),
+      });
+      ctx.report.add({ bench: label, case: `c=${concurrency} GET /articles/{id}`, rate: perSecond(rate(succeededOf(mix, (k) => !isWrite(k)), mix), 'req'), ...latency(reads) });
+      if (mix.failures > 0) ctx.report.note(`${label} c=${concurrency}: ${mix.failures} failed requests, e.g. ${mix.failureSamples.join('; ')}`);
+      runs.push({
+        concurrency,
+        commandsPerSecond: round(commandsPerSecond),
+        commands: writes,
+        reads,
+        failures: mix.failures,
+        cpuMsPerRequest: perRequest(used, writes.count + reads.count),
+        copydeskOverPeer: round(r, 3),
+      });
+    }
+  } finally {
+    http?.close();
+    await peer?.stop();
+  }
+  return runs;
 }
 
 /** CPU per request: what a machine with more cores (or fewer neighbours) could turn into throughput. */
