@@ -35,13 +35,13 @@ const rate = (count: number, result: LoadResult) => (count * 1000) / result.elap
  * Benchmark 1 (and 5 with `eventStore`): the newsroom mix over HTTP at concurrency 1, 16 and 64
  * against `copydesk serve`, each beside the INSERT baseline at the same concurrency.
  */
-export async function commandsBenchmark(ctx: BenchContext, options: { eventStore?: string; label?: string } = {}): Promise<void> {
+export async function commandsBenchmark(ctx: BenchContext, options: { eventStore?: string; label?: string; mainJs?: string; peer?: boolean } = {}): Promise<void> {
   const label = options.label ?? 'commands';
   const durationMs = ctx.size(30_000, 3_000);
   const warmupMs = ctx.size(3_000, 500);
   const articles = ctx.size(1000, 100);
   const cluster = await openCluster(ctx.dataDir(label.replace(/\W+/g, '-')), { eventStore: options.eventStore, pgStatStatements: ctx.profile });
-  const server = await startServer(cluster.dataDir, { eventStore: options.eventStore, nodeArgs: ctx.nodeArgs(`${label.replace(/\W+/g, '-')}-server`) });
+  const server = await startServer(cluster.dataDir, { eventStore: options.eventStore, mainJs: options.mainJs, nodeArgs: ctx.nodeArgs(`${label.replace(/\W+/g, '-')}-server`) });
   const http = new HttpClient(server.url, 64);
   const details: Record<string, unknown>[] = [];
   const copydeskRates = new Map<number, number>();
@@ -103,7 +103,7 @@ export async function commandsBenchmark(ctx: BenchContext, options: { eventStore
     }
     http.close();
     await server.stop();
-    if (!options.eventStore) details.push({ emmettPeer: await peerBenchmark(ctx, cluster, copydeskRates, { articles, durationMs, warmupMs }) });
+    if (!options.eventStore && options.peer !== false) details.push({ emmettPeer: await peerBenchmark(ctx, cluster, copydeskRates, { articles, durationMs, warmupMs }) });
   } finally {
     http.close();
     await server.stop();

@@ -54,6 +54,8 @@ export const COMMAND_EXECUTOR_OPTIONS = Symbol('COMMAND_EXECUTOR_OPTIONS');
 export interface CommandExecutorOptions {
   /** Tries of a command that keeps losing races (without If-Match) before 409 `concurrency-conflict`. Default 10. */
   maxAttempts?: number;
+  /** False: read the stream's tail before every command, even when this process's cached state is current. Default true. */
+  trustCachedState?: boolean;
 }
 /** Events read at a time when following a retried command's events past its first. */
 const LOOKAHEAD = 16;
@@ -72,6 +74,7 @@ export function reasonOf(command: unknown): string | undefined {
 export class CommandExecutor implements BeforeApplicationShutdown {
   private readonly states: StreamStates;
   private readonly maxAttempts: number;
+  private readonly trustCache: boolean;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -81,11 +84,16 @@ export class CommandExecutor implements BeforeApplicationShutdown {
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
     this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
+    this.trustCache = executorOptions?.trustCachedState ?? true;
   }
 
   /**
    * Runs `command` against `stream`, top to bottom:
-   * 1. load: the state (cached or snapshotted fold plus the events after it; see {@link StreamStates});
+   * 1. load: the state. This process's cached state of the stream is taken as it is, without reading
+   *    the log: the append below only succeeds at its revision (and, on Postgres, its last event), so a
+   *    stale one costs a lost race, not a wrong event. A decision the append would not check (a refusal,
+   *    a no-op, an If-Match mismatch) is made again on the state read from the log
+   *    ({@link StreamStates.load}: a cached or snapshotted fold plus the events after it).
    * 2. replay: a command whose events are already in the stream (same command id) answers as the first time;
    * 3. If-Match: a client that names another revision than the loaded one gets 412;
    * 4. decide: the decider's events, or its {@link DomainError};
@@ -93,16 +101,31 @@ export class CommandExecutor implements BeforeApplicationShutdown {
    * 6. append: at the loaded revision; a lost race is re-decided on fresh state (retry), or 412 with If-Match.
    */
   async handle<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, command: C, context: CommandContext): Promise<WriteResult> {
-    for (let attempt = 1; ; attempt++) {
-      const loaded = await this.states.load(decider, stream);
+    let cached = this.trustCache ? this.states.cached(decider, stream) : null;
+    for (let attempt = 1; ; ) {
+      const loaded = cached ?? (await this.states.load(decider, stream));
+      const trusted = cached !== null;
+      cached = null;
       const replayed = await this.replay(stream, context);
       if (replayed) return replayed;
-      if (context.ifMatch !== undefined && context.ifMatch !== loaded.revision) throw new RevisionMismatchError(loaded.revision);
-      const decided = decider.decide(command, loaded.state);
-      if (decided.length === 0) return unchanged(stream, loaded);
+      let decided: E[];
+      try {
+        if (context.ifMatch !== undefined && context.ifMatch !== loaded.revision) throw new RevisionMismatchError(loaded.revision);
+        decided = decider.decide(command, loaded.state);
+      } catch (error) {
+        if (trusted) continue; // decided on the unread cache: again, on the log's state
+        throw error;
+      }
+      if (decided.length === 0) {
+        if (trusted) continue;
+        return unchanged(stream, loaded);
+      }
       const sealed = sealEvents(stream, loaded.head && { revision: loaded.head.revision, metadata: { hash: loaded.head.hash } }, decided, context, reasonOf(command));
-      const appended = await this.append(stream, sealed, loaded, context, attempt);
-      if (appended) return appended;
+      const appended = await this.append(stream, sealed, loaded, context, trusted ? null : attempt++);
+      if (!appended) continue;
+      const last = sealed[sealed.length - 1];
+      this.states.advance(decider, stream, loaded, decided, { revision: appended.revision, id: last.id, position: appended.position, hash: last.metadata.hash as string });
+      return appended;
     }
   }
 
@@ -117,13 +140,18 @@ export class CommandExecutor implements BeforeApplicationShutdown {
     return applied && { revision: applied.revision, position: applied.position, changed: true, replayed: true };
   }
 
-  /** Step 6. The answer, or null when the race was lost and the command should be tried again. */
-  private async append<S>(stream: string, events: NewEvent[], loaded: FoldedState<S>, context: CommandContext, attempt: number): Promise<WriteResult | null> {
+  /**
+   * Step 6. The answer, or null when the command should be tried again on the log's state. `attempt`
+   * is null for an append from the unread cache: its failure says only that the cache was stale.
+   */
+  private async append<S>(stream: string, events: NewEvent[], loaded: FoldedState<S>, context: CommandContext, attempt: number | null): Promise<WriteResult | null> {
     try {
-      const result = await this.store.appendToStream(stream, events, { expectedRevision: loaded.head ? loaded.head.revision : 'no_stream' });
+      const head = loaded.head;
+      const result = await this.store.appendToStream(stream, events, head ? { expectedRevision: head.revision, expectedLastEventId: head.id } : { expectedRevision: 'no_stream' });
       return { revision: result.nextExpectedRevision, position: result.position, changed: true };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;
+      if (attempt === null) return null;
       if (context.ifMatch !== undefined) throw new RevisionMismatchError(error.actual === 'no_stream' ? -1 : error.actual);
       if (attempt >= this.maxAttempts) throw new DomainError('concurrency-conflict', `Too many concurrent changes to ${stream}; retry.`);
       // Jitter, so that writers who lost the same race do not collide again in lockstep.
