@@ -13,7 +13,7 @@ import { getPostgreSQLEventStore, pongoSingleStreamProjection } from '@event-dri
 import { pongoClient } from '@event-driven-io/pongo';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID } from 'node:crypto';
 import {
   type ArticleCommand,
   type ArticleDocument,
@@ -29,7 +29,8 @@ import {
 } from './article';
 
 const connectionString = process.env.DATABASE_URL!;
-const secret = process.env.AUTH_JWT_SECRET!;
+// A key object made once, as Copydesk's guard does: given a string, jsonwebtoken makes one per verification.
+const secret = createSecretKey(Buffer.from(process.env.AUTH_JWT_SECRET!, 'utf8'));
 
 const articleProjection = pongoSingleStreamProjection<ArticleDocument, ArticleEvent>({
   collectionName: 'articles',
