@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [--profile] [--before REF] [NAME…]`: the benchmarks described in
  * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, esdb; all by default). `--before REF` also
- * runs the commands benchmark against commit REF's build first, for a before/after in one run.
+ * runs commit REF's build in the commands benchmark, alternating with the work tree's, for a
+ * before/after measured under the same neighbours.
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
  * Missed targets are printed, never fatal; a benchmark that breaks exits 1 (so CI notices rot).
  */
@@ -50,13 +51,7 @@ async function main(): Promise<number> {
   await probe.close();
 
   const runs: [Name, () => Promise<void>][] = [
-    [
-      'commands',
-      async () => {
-        if (beforeMain) await commandsBenchmark(ctx, { label: `commands @${before}`, mainJs: beforeMain, peer: false });
-        await commandsBenchmark(ctx);
-      },
-    ],
+    ['commands', () => commandsBenchmark(ctx, before && beforeMain ? { before: { ref: before, mainJs: beforeMain } } : {})],
     ['lag', () => lagBenchmark(ctx)],
     ['rebuild', () => storeBenchmarks(ctx, { rebuild: selected.has('rebuild'), growth: selected.has('growth') })],
     ['esdb', () => esdb(ctx)],
