@@ -29,8 +29,8 @@ const STAGES: [string, (f: Frame) => boolean][] = [
   ['load (fold, decode, cache)', (f) => has(f, '/src/newsroom/stream-states', '/src/newsroom/event-codec', '/src/newsroom/snapshots') || (has(f, '.decider') && /evolve/i.test(f.functionName))],
   ['append + NOTIFY (event store adapter)', (f) => has(f, '/src/event-store/')],
   ['idempotency', (f) => has(f, '/src/http/idempotency')],
-  ['projections (runner, read models)', (f) => has(f, '/src/projection-runner/', '/projections/', '/src/read-store/')],
-  ['queries (GET /articles/{id})', (f) => has(f, '/src/newsroom/article/article.view', '/src/queries/', 'queries.controller', '.query')],
+  ['queries (GET /articles/{id})', (f) => has(f, '/src/read-store/queries/', '/src/read-store/controllers/', '/src/read-store/read-models')],
+  ['projections (runner, read models)', (f) => has(f, '/src/projection-runner/', '/projections/')],
   ['PostgreSQL client (all queries: write, read, wire)', (f) => has(f, 'node_modules/pg/', 'node_modules/pg-protocol/', 'node_modules/pg-pool/', 'node_modules/pg-types/', 'node_modules/postgres-')],
   [
     'HTTP + Nest pipeline (Fastify, guards, interceptors, rxjs, helmet, throttler, JSON)',
