@@ -52,7 +52,7 @@ const MAX_ATTEMPTS = 10;
 export const COMMAND_EXECUTOR_OPTIONS = Symbol('COMMAND_EXECUTOR_OPTIONS');
 
 export interface CommandExecutorOptions {
-  /** Tries of a command that keeps losing races (without If-Match) before 409 `concurrency-conflict`. Default 10. */
+  /** Tries of a command that keeps losing races (without If-Match) before `concurrency-conflict`. Default 10. */
   maxAttempts?: number;
   /** False: read the stream's tail before every command, even when this process's cached state is current. Default true. */
   trustCachedState?: boolean;

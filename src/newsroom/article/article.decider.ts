@@ -715,8 +715,8 @@ function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatu
 
 /**
  * Review integrity, for every command that changes content. A change to a `published` article is an
- * editor's (403 `forbidden`), may not add a publish blocker (409 `publish-blocked`, checked before the
- * reason because no reason can fix it) and needs a reason (422). A change while `in_review` or
+ * editor's (`forbidden`), may not add a publish blocker (`publish-blocked`, checked before the
+ * reason because no reason can fix it) and needs a reason (`reason-required`). A change while `in_review` or
  * `approved` sends the article back to draft: the content events, then {@link ArticleReturnedToDraft}.
  */
 function reviewed(

@@ -2,7 +2,7 @@ import { DomainError } from '../domain-error';
 import { lookAlikeMatch } from '../typography';
 
 /**
- * 422 `quote-not-in-body`. When the quote differs from a passage of the body only by typographic
+ * `quote-not-in-body`. When the quote differs from a passage of the body only by typographic
  * look-alikes (a straight `"` where the body has `“`, a hyphen for a dash), the detail says so and the
  * `hint` member gives the passage as the body writes it, which the client can send instead.
  */
