@@ -66,7 +66,7 @@ async function main() {
     const warm = new CommandExecutor(store, snapshots);
     const fresh = randomUUID();
     const draft: ArticleCommand = { type: 'DraftArticle', data: { articleId: fresh, headline: 'Fresh', body: long.sentences.join(' ') }, metadata: { actor, now: new Date().toISOString() } };
-    await warm.execute(articleDecider, articleStream(fresh), fresh, context(), () => draft);
+    await warm.handle(articleDecider, articleStream(fresh), draft, context());
 
     let i = 0;
     /** `n` commands, each through `executor()`: the same one (its cache warm) or a new one each time (cold: snapshot or log). */
@@ -76,7 +76,7 @@ async function main() {
         const c = command(i++, long.sentences);
         const e = executor();
         const t0 = performance.now();
-        await e.execute(articleDecider, articleStream(id), id, context(), () => c);
+        await e.handle(articleDecider, articleStream(id), c, context());
         times.push(performance.now() - t0);
         await e.settled();
       }

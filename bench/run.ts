@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick] [--profile] [NAME…]`: the benchmarks described in bench/RESULTS.md
- * (NAME: commands, lag, rebuild, growth, esdb; all by default).
+ * `npm run bench [-- --quick] [--profile] [--before REF] [NAME…]`: the benchmarks described in
+ * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, esdb; all by default). `--before REF` also
+ * runs commit REF's build in the commands benchmark, alternating with the work tree's, for a
+ * before/after measured under the same neighbours.
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
  * Missed targets are printed, never fatal; a benchmark that breaks exits 1 (so CI notices rot).
  */
@@ -10,7 +12,7 @@ import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
 import { stopEverything } from './lib/cleanup';
 import { openCluster } from './lib/cluster';
-import { compile } from './lib/build';
+import { compile, compileRef } from './lib/build';
 import { BenchContext, createContext } from './lib/context';
 import { describeMachine } from './lib/machine';
 import { OUT_DIR } from './lib/paths';
@@ -32,7 +34,7 @@ async function esdb(ctx: BenchContext): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, before: { type: 'string' } } });
   const unknown = positionals.filter((n) => !(NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${NAMES.join(', ')}`);
   const selected = new Set<Name>(positionals.length ? (positionals as Name[]) : NAMES);
@@ -42,12 +44,14 @@ async function main(): Promise<number> {
 
   ctx.log('compiling src/ into bench/out/build');
   compile(ctx.log);
+  const before = values.before;
+  const beforeMain = before ? compileRef(before, ctx.log) : undefined;
   const probe = await openCluster(ctx.dataDir('machine'));
   const machine = await describeMachine(probe.runtime.pool);
   await probe.close();
 
   const runs: [Name, () => Promise<void>][] = [
-    ['commands', () => commandsBenchmark(ctx)],
+    ['commands', () => commandsBenchmark(ctx, before && beforeMain ? { before: { ref: before, mainJs: beforeMain } } : {})],
     ['lag', () => lagBenchmark(ctx)],
     ['rebuild', () => storeBenchmarks(ctx, { rebuild: selected.has('rebuild'), growth: selected.has('growth') })],
     ['esdb', () => esdb(ctx)],

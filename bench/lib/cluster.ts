@@ -66,12 +66,13 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
   };
 }
 
-/** The statements that took the most time since the last reset (empty without pg_stat_statements). */
+/** The statements on the application's database that took the most time since the last reset (empty without pg_stat_statements). */
 export async function topStatements(cluster: Cluster, limit = 8): Promise<{ query: string; calls: number; totalMs: number; meanMs: number }[]> {
   if (!cluster.pgStatStatements) return [];
   const { rows } = await cluster.runtime.pool.query<{ query: string; calls: string; total: number; mean: number }>(
     `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls::text, total_exec_time AS total, mean_exec_time AS mean
-     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time DESC LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({ query: r.query, calls: Number(r.calls), totalMs: Math.round(r.total), meanMs: Number(r.mean.toFixed(3)) }));

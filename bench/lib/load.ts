@@ -92,3 +92,16 @@ export function latenciesOf(result: LoadResult, include: (kind: string) => boole
   for (const [kind, list] of result.latencies) if (include(kind)) for (const ms of list) all.push(ms);
   return all;
 }
+
+/** Several runs' results as one: their durations added, their requests together. */
+export function mergeResults(results: LoadResult[]): LoadResult {
+  const merged: LoadResult = { elapsedMs: 0, latencies: new Map(), succeeded: new Map(), failures: 0, failureSamples: [] };
+  for (const r of results) {
+    merged.elapsedMs += r.elapsedMs;
+    for (const [kind, list] of r.latencies) merged.latencies.set(kind, [...(merged.latencies.get(kind) ?? []), ...list]);
+    for (const [kind, n] of r.succeeded) merged.succeeded.set(kind, (merged.succeeded.get(kind) ?? 0) + n);
+    merged.failures += r.failures;
+    merged.failureSamples.push(...r.failureSamples.slice(0, 5 - merged.failureSamples.length));
+  }
+  return merged;
+}

@@ -33,7 +33,7 @@ export class AuditVerifyController {
   })
   async verify(@Param('id', new IdPipe('article')) id: string) {
     const result = await verifyStream(this.store, articleStream(id), new AuditReadModelRecord(this.models));
-    if (result.events === 0 && result.valid) throw new DomainError('article-not-found', 404, `No article ${id}.`);
+    if (result.events === 0 && result.valid) throw new DomainError('article-not-found', `No article ${id}.`);
     return result;
   }
 }

@@ -33,7 +33,7 @@ export function cliActor(roles: Role[] = ['reporter'], env: NodeJS.ProcessEnv = 
 }
 
 /** Drafts an article from a text file through the same decider and executor as `POST /articles`. */
-export async function importArticle(runtime: Runtime, file: string, headline: string, byline?: string): Promise<WriteResult> {
+export async function importArticle(runtime: Runtime, file: string, headline: string, byline?: string): Promise<WriteResult & { id: string }> {
   const dto = plainToInstance(DraftArticleDto, { headline, body: textToBody(readFileSync(file, 'utf8')), ...(byline ? { byline } : {}) });
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
@@ -44,11 +44,11 @@ export async function importArticle(runtime: Runtime, file: string, headline: st
   const commandId = randomUUID();
   const actor = cliActor();
   const now = new Date().toISOString();
-  return new CommandExecutor(runtime.eventStore).execute(
+  const result = await new CommandExecutor(runtime.eventStore).handle(
     articleDecider,
     articleStream(articleId),
-    articleId,
+    { type: 'DraftArticle', data: { articleId, headline: dto.headline, body: dto.body, byline: dto.byline ?? null, desk: null }, metadata: { actor, now } },
     { actor, commandId, freshCommandId: true, correlationId: commandId, causationId: commandId, now },
-    () => ({ type: 'DraftArticle' as const, data: { articleId, headline: dto.headline, body: dto.body, byline: dto.byline ?? null, desk: null }, metadata: { actor, now } }),
   );
+  return { id: articleId, ...result };
 }

@@ -69,6 +69,17 @@ export interface AllSubscription extends AsyncIterable<RecordedEvent[]> {
   close(): Promise<void>;
 }
 
+export interface AppendOptions {
+  expectedRevision: ExpectedRevision;
+  /**
+   * With a numeric `expectedRevision`: the id the stream's event at that revision must have, or the
+   * append fails as a wrong expected version. Postgres checks it in the append's own statement, so a
+   * log restored from a backup and grown again to the same revision is not mistaken for the one a
+   * cached state was folded from; EventStoreDB checks the revision only.
+   */
+  expectedLastEventId?: string;
+}
+
 export interface EventStore {
   /** Which backend this is, for health and status output. */
   readonly kind: 'postgres' | 'eventstoredb';
@@ -76,7 +87,7 @@ export interface EventStore {
    * Appends atomically. Throws {@link WrongExpectedVersionError} when the stream is not at the
    * expected revision, and {@link StoreUnavailableError} when the store cannot be reached.
    */
-  appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult>;
+  appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** Events of one stream in revision order; an unknown stream reads as empty. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Client, Pool, PoolClient, QueryConfig } from 'pg';
 import {
   AllSubscription,
+  AppendOptions,
   AppendResult,
   EventStore,
   ExpectedRevision,
@@ -81,7 +82,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 }
 
 /** The statement that moves the stream's revision, by expected-revision kind; $1 stream, $2 count, $7 expected. */
-function streamUpdate(expected: ExpectedRevision): string {
+function streamUpdate(expected: ExpectedRevision, checkLastEventId: boolean): string {
   if (expected === 'no_stream')
     return `INSERT INTO event_streams (stream_id, revision) VALUES ($1, $2::bigint - 1) ON CONFLICT DO NOTHING RETURNING revision`;
   if (expected === 'any')
@@ -89,6 +90,9 @@ function streamUpdate(expected: ExpectedRevision): string {
             ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + $2 RETURNING revision`;
   if (expected === 'stream_exists')
     return `UPDATE event_streams SET revision = revision + $2 WHERE stream_id = $1 RETURNING revision`;
+  if (checkLastEventId)
+    return `UPDATE event_streams SET revision = revision + $2 WHERE stream_id = $1 AND revision = $7
+              AND EXISTS (SELECT 1 FROM events WHERE id = $8 AND stream_id = $1 AND revision = $7) RETURNING revision`;
   return `UPDATE event_streams SET revision = revision + $2 WHERE stream_id = $1 AND revision = $7 RETURNING revision`;
 }
 
@@ -120,13 +124,14 @@ export class PostgresEventStore implements EventStore {
     await client.query(EVENT_LOG_SCHEMA);
   }
 
-  async appendToStream(stream: string, events: NewEvent[], options: { expectedRevision: ExpectedRevision }): Promise<AppendResult> {
+  async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
     if (events.length > MAX_EVENTS_PER_APPEND) throw new Error(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
     const expected = options.expectedRevision;
     const n = events.length;
+    const checkLastEventId = typeof expected === 'number' && options.expectedLastEventId !== undefined;
     const sql = `
-      WITH s AS (${streamUpdate(expected)}),
+      WITH s AS (${streamUpdate(expected, checkLastEventId)}),
       ins AS (
         INSERT INTO events (position, stream_id, revision, id, type, data, metadata)
         SELECT (pg_current_xact_id()::text::bigint << ${INDEX_BITS}) + e.ord - 1, $1, s.revision - $2 + e.ord, e.id, e.type, e.data, e.metadata
@@ -143,9 +148,11 @@ export class PostgresEventStore implements EventStore {
       events.map((e) => JSON.stringify(e.metadata)),
     ];
     if (typeof expected === 'number') params.push(expected);
+    if (checkLastEventId) params.push(options.expectedLastEventId);
+    const name = `copydesk_append_${typeof expected === 'number' ? (checkLastEventId ? 'at_head' : 'at') : expected}`;
     let result;
     try {
-      result = await this.pool.query<{ revision: string | null; position: string | null }>({ name: `copydesk_append_${typeof expected === 'number' ? 'at' : expected}`, text: sql, values: params });
+      result = await this.pool.query<{ revision: string | null; position: string | null }>({ name, text: sql, values: params });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
         const replay = await this.idempotentResult(stream, events, expected);

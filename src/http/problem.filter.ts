@@ -3,16 +3,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import './allowed-methods';
 import { StoreUnavailableError, WrongExpectedVersionError } from '../event-store/event-store';
 import { RevisionMismatchError } from '../newsroom/command-executor';
-import { DomainError } from '../newsroom/domain-error';
+import { DomainError, DomainErrorType } from '../newsroom/domain-error';
+import { PROBLEM_TYPES } from './openapi/problem-types';
 import { Problem, ProblemException, titleFor } from './problem';
 
 export const RETRY_AFTER_SECONDS = '2';
 
+/** A domain refusal's HTTP status: its row in PROBLEM_TYPES (every DomainErrorType must have one, or this does not compile). */
+export const domainErrorStatus = (type: DomainErrorType): number => PROBLEM_TYPES[type][0];
+
 /** Maps every error to `application/problem+json`; nothing internal (stack, SQL) ever leaves. */
 export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof ProblemException) return { problem: error.problem, headers: error.headers };
-  if (error instanceof DomainError)
-    return { problem: { type: error.type, title: titleFor(error.status), status: error.status, detail: error.message, ...error.extra }, headers: {} };
+  if (error instanceof DomainError) {
+    const status = domainErrorStatus(error.type);
+    return { problem: { type: error.type, title: titleFor(status), status, detail: error.message, ...error.extra }, headers: {} };
+  }
   if (error instanceof RevisionMismatchError)
     return {
       problem: { type: 'revision-mismatch', title: titleFor(412), status: 412, detail: error.message, currentRevision: error.currentRevision },

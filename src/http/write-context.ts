@@ -63,12 +63,13 @@ export function newId(context: CommandContext, clientId: string | undefined, pur
 }
 
 /**
- * API.md's write answer: `{id, revision, position}` plus created ids; `ETag` carries the revision.
- * `created` is the status when the command appended to a collection (201), else 200. An answer
- * repeated from the log (the command's events were already there) says so, as a stored one does.
+ * API.md's write answer: `{id, revision, position}` plus the ids the command created (`created`, e.g.
+ * `{ quoteId }`); `ETag` carries the revision. `createdStatus` is the status when the command appended
+ * to a collection (201), else 200. An answer repeated from the log (the command's events were already
+ * there) says so, as a stored one does.
  */
-export function writeAnswer(reply: FastifyReply, result: WriteResult, createdStatus: 200 | 201 = 200) {
+export function writeAnswer(reply: FastifyReply, id: string, result: WriteResult, createdStatus: 200 | 201 = 200, created: Record<string, string> = {}) {
   void reply.status(result.changed ? createdStatus : 200).header('etag', `"${result.revision}"`);
   if (result.replayed) void reply.header('idempotent-replayed', 'true');
-  return { id: result.id, revision: result.revision, position: result.position, ...(result.created ?? {}) };
+  return { id, revision: result.revision, position: result.position, ...created };
 }

@@ -18,15 +18,13 @@ export interface CommandContext {
   ifMatch?: number;
 }
 
-/** What every write answers. */
+/** What a command did to its stream; the route that sent it builds the answer (see `writeAnswer`). */
 export interface WriteResult {
-  id: string;
+  /** The stream's revision after the command. */
   revision: number;
   position: string;
   /** False when the command changed nothing (no event appended). */
   changed: boolean;
-  /** Ids the command created, e.g. `{ quoteId }`. */
-  created?: Record<string, string>;
   /** True when an earlier attempt of the command had already appended its events: this answer repeats that one. */
   replayed?: boolean;
 }

@@ -6,7 +6,7 @@ import { DomainEvent, schemaVersionOf } from './event-codec';
 import { GENESIS_HASH, HASH_VERSION, eventHash } from './hash-chain';
 import { uuidV5 } from './ids';
 import { DECIDER_SNAPSHOTS, SnapshotStore } from './snapshots';
-import { Decider, STREAM_STATES_OPTIONS, StreamStates, StreamStatesOptions } from './stream-states';
+import { Decider, FoldedState, STREAM_STATES_OPTIONS, StreamStates, StreamStatesOptions } from './stream-states';
 
 export { fold } from './stream-states';
 export type { Decider } from './stream-states';
@@ -52,23 +52,29 @@ const MAX_ATTEMPTS = 10;
 export const COMMAND_EXECUTOR_OPTIONS = Symbol('COMMAND_EXECUTOR_OPTIONS');
 
 export interface CommandExecutorOptions {
-  /** Tries of a command that keeps losing races (without If-Match) before 409 `concurrency-conflict`. Default 10. */
+  /** Tries of a command that keeps losing races (without If-Match) before `concurrency-conflict`. Default 10. */
   maxAttempts?: number;
+  /** False: read the stream's tail before every command, even when this process's cached state is current. Default true. */
+  trustCachedState?: boolean;
 }
 /** Events read at a time when following a retried command's events past its first. */
 const LOOKAHEAD = 16;
 
+/** The reason a command gives (its `data.reason`), recorded in the metadata of every event it appends. */
+export function reasonOf(command: unknown): string | undefined {
+  const data = (command as { data?: { reason?: unknown } } | null)?.data;
+  return typeof data?.reason === 'string' ? data.reason : undefined;
+}
+
 /**
- * The one way a command becomes events: load the state (see {@link StreamStates}: a cached or
- * snapshotted fold plus the events after it, read from the log), decide, append at the revision that
- * was loaded. A lost race is re-decided on fresh state (or answered 412 when the client sent
- * If-Match); a command whose events are already in the stream (same command id) answers as it did
- * the first time.
+ * The one way a command becomes events ({@link CommandExecutor.handle}): load, decide, seal, append,
+ * with the replay of an earlier attempt and the retry of a lost race as named steps around them.
  */
 @Injectable()
 export class CommandExecutor implements BeforeApplicationShutdown {
   private readonly states: StreamStates;
   private readonly maxAttempts: number;
+  private readonly trustCache: boolean;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -78,41 +84,79 @@ export class CommandExecutor implements BeforeApplicationShutdown {
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
     this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
+    this.trustCache = executorOptions?.trustCachedState ?? true;
   }
 
-  async execute<C, E extends DomainEvent, S>(
-    decider: Decider<C, E, S>,
-    stream: string,
-    aggregateId: string,
-    context: CommandContext,
-    command: (state: S) => C,
-    options: { reason?: string; created?: Record<string, string> } = {},
-  ): Promise<WriteResult> {
-    for (let attempt = 1; ; attempt++) {
-      const { state, revision, head } = await this.states.load(decider, stream);
-      // Looked up after the load: if an earlier attempt of this command appends after this point, the
-      // append below is at a stale revision, fails, and the next attempt finds it.
-      const applied = context.freshCommandId ? null : await this.appliedBefore(stream, context.commandId);
-      if (applied) return { id: aggregateId, revision: applied.revision, position: applied.position, changed: true, created: options.created, replayed: true };
-      if (context.ifMatch !== undefined && context.ifMatch !== revision) throw preconditionFailed(revision);
-      const decided = decider.decide(command(state), state);
-      if (decided.length === 0) {
-        if (!head) throw new Error(`decider returned no events for a new stream ${stream}`);
-        return { id: aggregateId, revision, position: head.position, changed: false };
-      }
+  /**
+   * Runs `command` against `stream`, top to bottom:
+   * 1. load: the state. This process's cached state of the stream is taken as it is, without reading
+   *    the log: the append below only succeeds at its revision (and, on Postgres, its last event), so a
+   *    stale one costs a lost race, not a wrong event. A decision the append would not check (a refusal,
+   *    a no-op, an If-Match mismatch) is made again on the state read from the log
+   *    ({@link StreamStates.load}: a cached or snapshotted fold plus the events after it).
+   * 2. replay: a command whose events are already in the stream (same command id) answers as the first time;
+   * 3. If-Match: a client that names another revision than the loaded one gets 412;
+   * 4. decide: the decider's events, or its {@link DomainError};
+   * 5. seal: metadata and each event's place in the hash chain;
+   * 6. append: at the loaded revision; a lost race is re-decided on fresh state (retry), or 412 with If-Match.
+   */
+  async handle<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, command: C, context: CommandContext): Promise<WriteResult> {
+    let cached = this.trustCache ? this.states.cached(decider, stream) : null;
+    for (let attempt = 1; ; ) {
+      const loaded = cached ?? (await this.states.load(decider, stream));
+      const trusted = cached !== null;
+      cached = null;
+      const replayed = await this.replay(stream, context);
+      if (replayed) return replayed;
+      let decided: E[];
       try {
-        const last = head ? { revision: head.revision, metadata: { hash: head.hash } } : null;
-        const newEvents = sealEvents(stream, last, decided, context, options.reason);
-        const result = await this.store.appendToStream(stream, newEvents, { expectedRevision: head ? head.revision : 'no_stream' });
-        return { id: aggregateId, revision: result.nextExpectedRevision, position: result.position, changed: true, created: options.created };
+        if (context.ifMatch !== undefined && context.ifMatch !== loaded.revision) throw new RevisionMismatchError(loaded.revision);
+        decided = decider.decide(command, loaded.state);
       } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (context.ifMatch !== undefined) throw preconditionFailed(error.actual === 'no_stream' ? -1 : error.actual);
-        if (attempt >= this.maxAttempts)
-          throw new DomainError('concurrency-conflict', 409, `Too many concurrent changes to ${stream}; retry.`);
-        // Jitter, so that writers who lost the same race do not collide again in lockstep.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 3 * attempt));
+        if (trusted) continue; // decided on the unread cache: again, on the log's state
+        throw error;
       }
+      if (decided.length === 0) {
+        if (trusted) continue;
+        return unchanged(stream, loaded);
+      }
+      const sealed = sealEvents(stream, loaded.head && { revision: loaded.head.revision, metadata: { hash: loaded.head.hash } }, decided, context, reasonOf(command));
+      const appended = await this.append(stream, sealed, loaded, context, trusted ? null : attempt++);
+      if (!appended) continue;
+      const last = sealed[sealed.length - 1];
+      this.states.advance(decider, stream, loaded, decided, { revision: appended.revision, id: last.id, position: appended.position, hash: last.metadata.hash as string });
+      return appended;
+    }
+  }
+
+  /**
+   * Step 2. Looked up after the load: if an earlier attempt of this command appends after this point,
+   * the append is at a stale revision, fails, and the next attempt finds it. A command id made at random
+   * for this request names no earlier attempt, so nothing is looked up.
+   */
+  private async replay(stream: string, context: CommandContext): Promise<WriteResult | null> {
+    if (context.freshCommandId) return null;
+    const applied = await this.appliedBefore(stream, context.commandId);
+    return applied && { revision: applied.revision, position: applied.position, changed: true, replayed: true };
+  }
+
+  /**
+   * Step 6. The answer, or null when the command should be tried again on the log's state. `attempt`
+   * is null for an append from the unread cache: its failure says only that the cache was stale.
+   */
+  private async append<S>(stream: string, events: NewEvent[], loaded: FoldedState<S>, context: CommandContext, attempt: number | null): Promise<WriteResult | null> {
+    try {
+      const head = loaded.head;
+      const result = await this.store.appendToStream(stream, events, head ? { expectedRevision: head.revision, expectedLastEventId: head.id } : { expectedRevision: 'no_stream' });
+      return { revision: result.nextExpectedRevision, position: result.position, changed: true };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      if (attempt === null) return null;
+      if (context.ifMatch !== undefined) throw new RevisionMismatchError(error.actual === 'no_stream' ? -1 : error.actual);
+      if (attempt >= this.maxAttempts) throw new DomainError('concurrency-conflict', `Too many concurrent changes to ${stream}; retry.`);
+      // Jitter, so that writers who lost the same race do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3 * attempt));
+      return null;
     }
   }
 
@@ -152,14 +196,16 @@ export class CommandExecutor implements BeforeApplicationShutdown {
   }
 }
 
+/** The decider found nothing to do: the answer names the stream's head as it is. */
+function unchanged<S>(stream: string, loaded: FoldedState<S>): WriteResult {
+  if (!loaded.head) throw new Error(`decider returned no events for a new stream ${stream}`);
+  return { revision: loaded.revision, position: loaded.head.position, changed: false };
+}
+
 /** If-Match named a revision the aggregate has moved past; answered 412. */
 export class RevisionMismatchError extends Error {
   constructor(readonly currentRevision: number) {
     super(`The current revision is ${currentRevision}.`);
     this.name = 'RevisionMismatchError';
   }
-}
-
-function preconditionFailed(current: number): RevisionMismatchError {
-  return new RevisionMismatchError(current);
 }

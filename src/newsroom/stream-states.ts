@@ -134,8 +134,9 @@ class StateCache {
  * event store, which stays the authority. The read starts at the base's own last event, and the base
  * is only used when the log still holds exactly that event there (id, position, hash): a snapshot of
  * another incarnation of the stream, or one ahead of it, is dropped and the stream folded from its
- * start. Snapshots are stored off the command's path, and only of states folded this way, so a
- * snapshot is always the fold of exactly events 0..revision of the log.
+ * start. Snapshots are stored off the command's path, and only of states folded this way or advanced
+ * by events the store has just appended after exactly that head, so a snapshot is always the fold of
+ * exactly events 0..revision of the log.
  */
 export class StreamStates {
   private readonly cache: StateCache;
@@ -188,6 +189,26 @@ export class StreamStates {
     const last = events[events.length - 1];
     const folded: FoldedState<S> = { state: fold(decider, events), revision: last ? last.revision : -1, head: last ? headOf(last) : null };
     return this.remember(decider, stream, folded, -1, toRevision, version);
+  }
+
+  /**
+   * The cached state of the stream's head as this process last saw it, without asking the log; null
+   * when none is cached. It may be stale (another process appended since): a caller must only act on
+   * it where the log will say so, as an append at its revision does (see CommandExecutor.handle).
+   */
+  cached<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string): FoldedState<S> | null {
+    const entry = this.cache.get(stream, decider);
+    return entry?.folded.head ? (entry.folded as FoldedState<S>) : null;
+  }
+
+  /**
+   * After `events` were appended at `from`'s revision (the store checked it), the state they lead to
+   * is the fold of the log up to `head`: cached (and snapshotted when due) without reading them back.
+   */
+  advance<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, from: FoldedState<S>, events: E[], head: StreamHead): FoldedState<S> {
+    const state = decider.evolveAll ? decider.evolveAll(from.state, events) : events.reduce((s, event) => decider.evolve(s, event), from.state);
+    const snapshotRevision = this.cache.get(stream, decider)?.snapshotRevision ?? -1;
+    return this.remember(decider, stream, { state, revision: head.revision, head }, snapshotRevision, undefined, snapshotVersionOf(decider));
   }
 
   /** Resolves when the snapshot writes started so far have ended (tests, shutdown). */

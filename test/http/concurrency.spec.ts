@@ -4,6 +4,7 @@ import { ArticleCommandHandler } from '../../src/newsroom/article/article-comman
 import { ExecuteArticleCommand } from '../../src/newsroom/article/article-command';
 import { CommandExecutor } from '../../src/newsroom/command-executor';
 import { DomainError } from '../../src/newsroom/domain-error';
+import { toProblem } from '../../src/http/problem.filter';
 import { requestHash } from '../../src/http/idempotency.interceptor';
 import { startTestApp, TestApp } from '../support/app';
 import { EVENT_STORES, startEventStore, StoreFixture } from '../support/event-stores';
@@ -169,7 +170,7 @@ describe.each(EVENT_STORES)('concurrent writes, events in %s', (kind) => {
           ),
         ),
       );
-      for (const o of outcomes) if (!o.ok) expect(o.error).toEqual(expect.objectContaining({ type: 'concurrency-conflict', status: 409 }));
+      for (const o of outcomes) if (!o.ok) expect(toProblem(o.error).problem).toEqual(expect.objectContaining({ type: 'concurrency-conflict', status: 409 }));
       const lost = outcomes.filter((o) => !o.ok);
       conflicts += lost.length;
       expect(lost.every((o) => !o.ok && o.error instanceof DomainError)).toBe(true);

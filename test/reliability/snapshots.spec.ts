@@ -7,10 +7,12 @@ import { ArticleCommand, ArticleState, SourceSnapshot, articleDecider, articleSt
 import { CommandContext } from '../../src/newsroom/command-context';
 import { CommandExecutor, Decider, RevisionMismatchError, fold } from '../../src/newsroom/command-executor';
 import { DomainError } from '../../src/newsroom/domain-error';
+import { verifyChain } from '../../src/newsroom/hash-chain';
 import { PostgresSnapshotStore, Snapshot } from '../../src/newsroom/snapshots';
 import { snapshotVersionOf } from '../../src/newsroom/stream-states';
 import { migrate } from '../../src/read-store/migrations';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { tamper } from '../support/tamper';
 
 /*
  * Snapshots and the in-process cache of decider state are a cache, never the record: whatever they
@@ -59,7 +61,7 @@ function context(actor: Actor, key?: string): CommandContext {
 async function run(e: CommandExecutor, id: string, actor: Actor, make: () => ArticleCommand['data'] & object, type: ArticleCommand['type'], key?: string) {
   const command = { type, data: make(), metadata: { actor, now: '2025-05-01T09:00:00.000Z' } } as ArticleCommand;
   try {
-    return await e.execute(articleDecider, articleStream(id), id, context(actor, key), () => command);
+    return await e.handle(articleDecider, articleStream(id), command, context(actor, key));
   } catch (error) {
     if (error instanceof DomainError) return null;
     throw error;
@@ -259,7 +261,7 @@ describe('decider snapshots and the state cache', () => {
     expect(await tag(mine, id, 'Safety')).toMatchObject({ revision: 2, changed: false });
     const stale = { ...context(REPORTER), ifMatch: 1 };
     const command = { type: 'TagTopic', data: { label: 'Energy' }, metadata: { actor: REPORTER, now: stale.now } } as ArticleCommand;
-    await expect(mine.execute(articleDecider, articleStream(id), id, stale, () => command)).rejects.toEqual(new RevisionMismatchError(2));
+    await expect(mine.handle(articleDecider, articleStream(id), command, stale)).rejects.toEqual(new RevisionMismatchError(2));
   });
 
   it('writers racing with warm caches lose no event (a lost race re-reads the log)', async () => {
@@ -279,6 +281,65 @@ describe('decider snapshots and the state cache', () => {
     expect(log.revision).toBe(24);
     expect(log.state.status === 'draft' && log.state.topics).toHaveLength(24);
     for (const e of writers) await expectLoadsLikeTheLog(e, id);
+  });
+});
+
+describe('a command on the cached state of a stream this process wrote last', () => {
+  /** The real Postgres event log, counting the stream reads it is asked for. */
+  class CountingStore extends PostgresEventStore {
+    reads = 0;
+    override readStream(...args: Parameters<PostgresEventStore['readStream']>) {
+      this.reads++;
+      return super.readStream(...args);
+    }
+  }
+  let counting: CountingStore;
+  beforeAll(() => {
+    counting = new CountingStore(pool, db.url);
+  });
+  afterAll(() => counting.close());
+
+  it('reads nothing from the log, and appends what a fold of the log would: contiguous revisions, an unbroken hash chain', async () => {
+    const id = randomUUID();
+    const e = new CommandExecutor(counting, null, { logger });
+    await draft(e, id);
+    counting.reads = 0;
+    for (const label of ['Roads', 'Safety', 'Energy']) await tag(e, id, label);
+    expect(counting.reads).toBe(0);
+    const events = await store.readStream(articleStream(id));
+    expect(events.map((event) => event.revision)).toEqual([0, 1, 2, 3]);
+    expect(verifyChain(articleStream(id), events).valid).toBe(true);
+    await expectLoadsLikeTheLog(e, id);
+  });
+
+  it('a refusal or a no-op on the cached state is decided again on the log before it is answered', async () => {
+    const id = randomUUID();
+    const mine = new CommandExecutor(counting, null, { logger });
+    await draft(mine, id);
+    await tag(executor(), id, 'Safety');
+    counting.reads = 0;
+    // The cache says "not tagged": a new tag from here would be the no-op the log says it is.
+    expect(await tag(mine, id, 'Safety')).toMatchObject({ revision: 1, changed: false });
+    expect(counting.reads).toBe(1);
+  });
+
+  it('a log restored and grown again to the cached revision is not taken for the one the cache was folded from', async () => {
+    const id = randomUUID();
+    const mine = executor(100, false);
+    await draft(mine, id);
+    await tag(mine, id, 'Roads');
+    // A restore from a backup taken before the tag (as the superuser: the log's triggers refuse a DELETE),
+    // then another process writes revision 1 again.
+    await tamper(db, [
+      { sql: 'DELETE FROM events WHERE stream_id = $1 AND revision >= 1', params: [articleStream(id)] },
+      { sql: 'UPDATE event_streams SET revision = 0 WHERE stream_id = $1', params: [articleStream(id)] },
+    ]);
+    await tag(executor(100, false), id, 'Safety');
+    expect(await tag(mine, id, 'Energy')).toMatchObject({ revision: 2, changed: true });
+    const log = await logState(id);
+    expect(log.state.status === 'draft' && log.state.topics.map((t) => t.slug)).toEqual(['safety', 'energy']);
+    expect(verifyChain(articleStream(id), await store.readStream(articleStream(id))).valid).toBe(true);
+    await expectLoadsLikeTheLog(mine, id);
   });
 });
 
@@ -307,12 +368,12 @@ describe('a command retried after a crash between its append and its answer', ()
     const stream = `counter-${randomUUID()}`;
     const e = executor();
     const ctx = context(REPORTER, 'counter-key');
-    await e.execute(counter, stream, 'c', context(REPORTER), () => 2);
-    const first = await e.execute(counter, stream, 'c', ctx, () => 20);
-    await e.execute(counter, stream, 'c', context(REPORTER), () => 3);
+    await e.handle(counter, stream, 2, context(REPORTER));
+    const first = await e.handle(counter, stream, 20, ctx);
+    await e.handle(counter, stream, 3, context(REPORTER));
     const events = await store.readStream(stream);
     expect(first).toMatchObject({ revision: 21, position: events[21].position, changed: true });
-    expect(await executor().execute(counter, stream, 'c', { ...ctx, ifMatch: 0 }, () => 20)).toEqual({ ...first, replayed: true });
+    expect(await executor().handle(counter, stream, 20, { ...ctx, ifMatch: 0 })).toEqual({ ...first, replayed: true });
     expect(await store.readStream(stream)).toHaveLength(25);
   });
 });

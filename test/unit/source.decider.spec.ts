@@ -65,7 +65,7 @@ describe('source decider', () => {
       spec
         .given([registered])
         .when(register({ sourceId: 's1', name: 'Someone', kind: 'person' }))
-        .thenThrows('source-exists', 409);
+        .thenThrows('source-exists');
     });
   });
 
@@ -100,7 +100,7 @@ describe('source decider', () => {
     });
 
     it('refuses an unknown source', () => {
-      spec.given([]).when(update({ name: 'Anyone' })).thenThrows('source-not-found', 404);
+      spec.given([]).when(update({ name: 'Anyone' })).thenThrows('source-not-found');
     });
 
     it('applies successive updates on top of each other', () => {

@@ -1,6 +1,7 @@
 /**
  * Every problem `type` a route answers, with its status and what it means: the OpenAPI document lists,
- * under each error response of each operation, the types that operation may answer with.
+ * under each error response of each operation, the types that operation may answer with. It is also
+ * the one table that maps a domain refusal (`DomainError`, which carries no status) to its HTTP status.
  */
 export const PROBLEM_TYPES = {
   'validation-failed': [400, 'a body property, query parameter or header is invalid: `errors` names each once (at most 20; `moreErrors` counts the others)'],
@@ -32,6 +33,8 @@ export const PROBLEM_TYPES = {
   'unknown-source': [422, 'no source has that `sourceId`'],
   'unknown-quote': [422, 'the article has no quote with that `quoteId`'],
   'reason-required': [422, 'a change to a published article needs a `reason`'],
+  'invalid-topic': [422, 'the topic label has no letter or digit'],
+  'evidence-required': [422, 'a verdict other than `unverifiable` needs at least one piece of `evidence`'],
   'idempotency-key-reused': [422, 'this `Idempotency-Key` was first used with another request (method, path, query or body)'],
   'rate-limited': [429, 'more writes this minute than `RATE_LIMIT_WRITES_PER_MINUTE` allows this actor; retry after `Retry-After`'],
   'projection-lagging': [503, 'the read models did not reach `X-Wait-For-Position` within 5 s: `readPosition`, `waitForPosition`, `Retry-After`'],

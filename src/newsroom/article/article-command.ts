@@ -12,7 +12,6 @@ export class ExecuteArticleCommand extends Command<WriteResult> {
     readonly articleId: string,
     readonly intent: ArticleIntent,
     readonly context: CommandContext,
-    readonly created?: Record<string, string>,
   ) {
     super();
   }

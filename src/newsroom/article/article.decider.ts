@@ -486,10 +486,10 @@ export function decide(command: ArticleCommand, state: ArticleState): ArticleEve
   if (command.type === 'DraftArticle') return draftArticle(command, state);
 
   if (state.status === 'none') {
-    throw new DomainError('article-not-found', 404, 'Article not found');
+    throw new DomainError('article-not-found', 'Article not found');
   }
   if (state.status === 'retracted') {
-    throw new DomainError('article-retracted', 409, `Article ${state.id} has been retracted and can no longer change`);
+    throw new DomainError('article-retracted', `Article ${state.id} has been retracted and can no longer change`);
   }
 
   switch (command.type) {
@@ -528,7 +528,7 @@ export function decide(command: ArticleCommand, state: ArticleState): ArticleEve
 
 function draftArticle({ data, metadata }: DraftArticle, state: ArticleState): ArticleEvent[] {
   if (state.status !== 'none') {
-    throw new DomainError('article-exists', 409, `Article ${data.articleId} already exists`);
+    throw new DomainError('article-exists', `Article ${data.articleId} already exists`);
   }
   return [
     {
@@ -563,7 +563,7 @@ function reviseBody({ data, metadata }: ReviseBody, state: Article): ArticleEven
 
 function addQuote({ data, metadata }: AddQuote, state: Article): ArticleEvent[] {
   if (state.quotes[data.quoteId]) {
-    throw new DomainError('quote-exists', 409, `Quote ${data.quoteId} already exists`);
+    throw new DomainError('quote-exists', `Quote ${data.quoteId} already exists`);
   }
   const paragraph = findQuoteParagraph(state.body, data.text);
   if (paragraph === null) {
@@ -578,10 +578,10 @@ function addQuote({ data, metadata }: AddQuote, state: Article): ArticleEvent[] 
 function attributeQuote({ data, metadata }: AttributeQuote, state: Article): ArticleEvent[] {
   const quote = requireQuote(state, data.quoteId);
   if (quote.status === 'withdrawn') {
-    throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has been withdrawn`);
+    throw new DomainError('quote-withdrawn', `Quote ${quote.id} has been withdrawn`);
   }
   if (data.source === null) {
-    throw new DomainError('unknown-source', 422, 'No such source is registered');
+    throw new DomainError('unknown-source', 'No such source is registered');
   }
   const attribution = data.attribution ?? null;
   if (
@@ -604,7 +604,7 @@ function attributeQuote({ data, metadata }: AttributeQuote, state: Article): Art
 function withdrawQuote({ data, metadata }: WithdrawQuote, state: Article): ArticleEvent[] {
   const quote = requireQuote(state, data.quoteId);
   if (quote.status === 'withdrawn') {
-    throw new DomainError('quote-withdrawn', 409, `Quote ${quote.id} has already been withdrawn`);
+    throw new DomainError('quote-withdrawn', `Quote ${quote.id} has already been withdrawn`);
   }
   return reviewed(state, metadata, { what: 'quotes', reason: given(data.reason) }, [
     { type: 'QuoteWithdrawn', data: { quoteId: quote.id, reason: data.reason, by: metadata.actor.id } },
@@ -614,7 +614,7 @@ function withdrawQuote({ data, metadata }: WithdrawQuote, state: Article): Artic
 function tagTopic({ data }: TagTopic, state: Article): ArticleEvent[] {
   const slug = slugify(data.label);
   if (slug === '') {
-    throw new DomainError('invalid-topic', 422, 'A topic needs at least one letter or digit');
+    throw new DomainError('invalid-topic', 'A topic needs at least one letter or digit');
   }
   if (state.topics.some((t) => t.slug === slug)) return [];
   return [{ type: 'TopicTagged', data: { slug, label: normaliseWhitespace(data.label) } }];
@@ -622,18 +622,18 @@ function tagTopic({ data }: TagTopic, state: Article): ArticleEvent[] {
 
 function untagTopic({ data }: UntagTopic, state: Article): ArticleEvent[] {
   if (!state.topics.some((t) => t.slug === data.slug)) {
-    throw new DomainError('topic-not-tagged', 404, `The article is not tagged with topic "${data.slug}"`);
+    throw new DomainError('topic-not-tagged', `The article is not tagged with topic "${data.slug}"`);
   }
   return [{ type: 'TopicUntagged', data: { slug: data.slug } }];
 }
 
 function recordClaim({ data, metadata }: RecordClaim, state: Article): ArticleEvent[] {
   if (state.claims[data.claimId]) {
-    throw new DomainError('claim-exists', 409, `Claim ${data.claimId} already exists`);
+    throw new DomainError('claim-exists', `Claim ${data.claimId} already exists`);
   }
   const quoteId = data.quoteId ?? null;
   if (quoteId !== null && !state.quotes[quoteId]) {
-    throw new DomainError('unknown-quote', 422, `The article has no quote ${quoteId}`);
+    throw new DomainError('unknown-quote', `The article has no quote ${quoteId}`);
   }
   // No reason can make this pass on a published article: a new claim is live without a verdict.
   return reviewed(state, metadata, { what: 'claims', reason: undefined }, [
@@ -643,10 +643,10 @@ function recordClaim({ data, metadata }: RecordClaim, state: Article): ArticleEv
 
 function recordVerdict({ data }: RecordVerdict, state: Article): ArticleEvent[] {
   if (!state.claims[data.claimId]) {
-    throw new DomainError('claim-not-found', 404, `Claim ${data.claimId} not found`);
+    throw new DomainError('claim-not-found', `Claim ${data.claimId} not found`);
   }
   if (data.evidence.length === 0 && data.verdict !== 'unverifiable') {
-    throw new DomainError('evidence-required', 422, `A "${data.verdict}" verdict needs at least one piece of evidence`);
+    throw new DomainError('evidence-required', `A "${data.verdict}" verdict needs at least one piece of evidence`);
   }
   return [
     {
@@ -664,10 +664,10 @@ function submitArticle({ metadata }: SubmitArticle, state: Article): ArticleEven
 function approveArticle({ metadata }: ApproveArticle, state: Article): ArticleEvent[] {
   requireTransition(state, 'in_review', 'approved');
   if (metadata.actor.id === state.submittedBy) {
-    throw new DomainError('four-eyes', 403, 'An article cannot be approved by the person who submitted it');
+    throw new DomainError('four-eyes', 'An article cannot be approved by the person who submitted it');
   }
   if (state.writers.includes(metadata.actor.id)) {
-    throw new DomainError('four-eyes', 403, 'An article cannot be approved by someone who drafted it or changed its content');
+    throw new DomainError('four-eyes', 'An article cannot be approved by someone who drafted it or changed its content');
   }
   return [{ type: 'ArticleApproved', data: { approvedBy: metadata.actor.id } }];
 }
@@ -688,7 +688,6 @@ function issueCorrection({ data }: IssueCorrection, state: Article): ArticleEven
   if (state.status !== 'published') {
     throw new DomainError(
       'invalid-transition',
-      409,
       `A correction can only be issued on a published article; this one is ${state.status}`,
       { from: state.status },
     );
@@ -700,7 +699,7 @@ function issueCorrection({ data }: IssueCorrection, state: Article): ArticleEven
 
 function requireQuote(state: Article, quoteId: string): QuoteState {
   const quote = state.quotes[quoteId];
-  if (!quote) throw new DomainError('quote-not-found', 404, `Quote ${quoteId} not found`);
+  if (!quote) throw new DomainError('quote-not-found', `Quote ${quoteId} not found`);
   return quote;
 }
 
@@ -708,7 +707,6 @@ function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatu
   if (state.status !== from) {
     throw new DomainError(
       'invalid-transition',
-      409,
       `Cannot move the article from ${state.status} to ${to}; only ${/^[aeiou]/.test(from) ? 'an' : 'a'} ${from} article can become ${to}`,
       { from: state.status, to },
     );
@@ -717,8 +715,8 @@ function requireTransition(state: Article, from: ArticleStatus, to: ArticleStatu
 
 /**
  * Review integrity, for every command that changes content. A change to a `published` article is an
- * editor's (403 `forbidden`), may not add a publish blocker (409 `publish-blocked`, checked before the
- * reason because no reason can fix it) and needs a reason (422). A change while `in_review` or
+ * editor's (`forbidden`), may not add a publish blocker (`publish-blocked`, checked before the
+ * reason because no reason can fix it) and needs a reason (`reason-required`). A change while `in_review` or
  * `approved` sends the article back to draft: the content events, then {@link ArticleReturnedToDraft}.
  */
 function reviewed(
@@ -730,13 +728,13 @@ function reviewed(
   switch (state.status) {
     case 'published': {
       if (!metadata.actor.roles.includes('editor')) {
-        throw new DomainError('forbidden', 403, `Only an editor can change the ${change.what} of a published article`);
+        throw new DomainError('forbidden', `Only an editor can change the ${change.what} of a published article`);
       }
       // Folding events onto an article always leaves an article.
       const added = blockersAdded(state, evolveAll(state, events) as Article);
       if (added.length > 0) throw publishBlocked(`The change would break the published article's publish gate`, added);
       if (change.reason === undefined) {
-        throw new DomainError('reason-required', 422, `Changing the ${change.what} of a published article needs a reason`);
+        throw new DomainError('reason-required', `Changing the ${change.what} of a published article needs a reason`);
       }
       return events;
     }
@@ -752,7 +750,7 @@ function reviewed(
 }
 
 function publishBlocked(why: string, blockers: PublishBlocker[]): DomainError {
-  return new DomainError('publish-blocked', 409, `${why}: ${blockers.map((b) => b.message).join('; ')}`, { blockers });
+  return new DomainError('publish-blocked', `${why}: ${blockers.map((b) => b.message).join('; ')}`, { blockers });
 }
 
 /** A reason that says something; blank counts as none. */

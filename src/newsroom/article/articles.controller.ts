@@ -43,8 +43,8 @@ export class ArticlesController {
   constructor(private readonly commands: CommandBus) {}
 
   private async run(reply: FastifyReply, id: string, intent: ArticleIntent, context: CommandContext, status: 200 | 201 = 200, created?: Record<string, string>) {
-    const result = await this.commands.execute(new ExecuteArticleCommand(id, intent, context, created));
-    return writeAnswer(reply, result, status);
+    const result = await this.commands.execute(new ExecuteArticleCommand(id, intent, context));
+    return writeAnswer(reply, id, result, status, created);
   }
 
   @Post()

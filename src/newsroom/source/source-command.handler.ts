@@ -10,6 +10,6 @@ export class SourceCommandHandler implements ICommandHandler<ExecuteSourceComman
 
   execute({ sourceId, intent, context }: ExecuteSourceCommand): Promise<WriteResult> {
     const command = { ...intent, metadata: { actor: context.actor, now: context.now } } as SourceCommand;
-    return this.executor.execute(sourceDecider, sourceStream(sourceId), sourceId, context, () => command);
+    return this.executor.handle(sourceDecider, sourceStream(sourceId), command, context);
   }
 }

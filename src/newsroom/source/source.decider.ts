@@ -96,7 +96,7 @@ export function decide(command: SourceCommand, state: SourceState): SourceEvent[
 
 function registerSource({ data }: RegisterSource, state: SourceState): SourceEvent[] {
   if (state.status !== 'none') {
-    throw new DomainError('source-exists', 409, `Source ${data.sourceId} already exists`);
+    throw new DomainError('source-exists', `Source ${data.sourceId} already exists`);
   }
   return [
     {
@@ -114,7 +114,7 @@ function registerSource({ data }: RegisterSource, state: SourceState): SourceEve
 
 function updateSource({ data }: UpdateSource, state: SourceState): SourceEvent[] {
   if (state.status === 'none') {
-    throw new DomainError('source-not-found', 404, 'Source not found');
+    throw new DomainError('source-not-found', 'Source not found');
   }
   const changes: SourceUpdated['data'] = {};
   if (data.name !== undefined && data.name !== state.name) changes.name = data.name;

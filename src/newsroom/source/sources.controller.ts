@@ -30,7 +30,7 @@ export class SourcesController {
       ),
     );
     void reply.header('location', `/sources/${sourceId}`);
-    return writeAnswer(reply, result, 201);
+    return writeAnswer(reply, sourceId, result, 201);
   }
 
   @Put(':id')
@@ -49,6 +49,6 @@ export class SourcesController {
     if (Object.keys(data).length === 0)
       throw ProblemException.validation([{ field: '(body)', message: 'send at least one of name, title, organization' }]);
     const result = await this.commands.execute(new ExecuteSourceCommand(id, { type: 'UpdateSource', data }, context));
-    return writeAnswer(reply, result);
+    return writeAnswer(reply, id, result);
   }
 }
