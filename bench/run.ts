@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--profile] [NAME…]`: the benchmarks described in bench/RESULTS.md
- * (NAME: commands, lag, rebuild, growth, esdb; all by default).
+ * (NAME: commands, lag, rebuild, growth, esdb, metrics; all by default).
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
  * Missed targets are printed, never fatal; a benchmark that breaks exits 1 (so CI notices rot).
  */
@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
+import { metricsBenchmark } from './metrics.bench';
 import { stopEverything } from './lib/cleanup';
 import { openCluster } from './lib/cluster';
 import { compile } from './lib/build';
@@ -17,7 +18,7 @@ import { OUT_DIR } from './lib/paths';
 import { Report } from './lib/report';
 import { storeBenchmarks } from './store.bench';
 
-const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'esdb'] as const;
+const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'esdb', 'metrics'] as const;
 type Name = (typeof NAMES)[number];
 
 async function esdb(ctx: BenchContext): Promise<void> {
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
     ['lag', () => lagBenchmark(ctx)],
     ['rebuild', () => storeBenchmarks(ctx, { rebuild: selected.has('rebuild'), growth: selected.has('growth') })],
     ['esdb', () => esdb(ctx)],
+    ['metrics', () => metricsBenchmark(ctx)],
   ];
   let failed = 0;
   for (const [name, run] of runs) {

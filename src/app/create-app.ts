@@ -8,6 +8,7 @@ import { deskContentSecurityPolicy, registerDeskAssets } from '../desk/desk';
 import { recordRoutes } from '../http/allowed-methods';
 import { bodyShapeError } from '../http/body-shape';
 import { ProblemException } from '../http/problem';
+import { Metrics } from '../metrics/metrics';
 import { answerAfterTheBody, transportOptions } from '../http/transport';
 import { AppModule } from './app.module';
 import { Runtime } from './runtime';
@@ -56,6 +57,13 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string; 
   // Command ids are derived with the server's key (see write-context.ts); a getter, so no copy per request.
   fastify.decorateRequest('commandIdKey', { getter: () => runtime.commandIdKey });
   recordRoutes(fastify);
+  // Request durations by route template (`/articles/:id`, never the raw path), every request alike.
+  const metrics = app.get(Metrics);
+  if (metrics.enabled)
+    fastify.addHook('onResponse', (request, reply, done) => {
+      metrics.httpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
   answerAfterTheBody(fastify);
   // Bodiless commands (`/submission`, …) sent with `Content-Type: application/json` and no body, as
   // many clients do, are taken as having no body. Every other body's shape is checked on its text before

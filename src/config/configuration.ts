@@ -23,6 +23,8 @@ export interface CopydeskConfig {
   host: string;
   /** Whom to believe about X-Forwarded-For/-Proto (Fastify's `trustProxy`); false: nobody. */
   trustProxy: boolean | number | string[];
+  /** `METRICS=off`: no metrics recorded and `GET /metrics` answers 404 (to measure what they cost). */
+  metrics: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +48,14 @@ function jwtSecret(value: string | undefined): string | undefined {
   if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES)
     throw new ConfigError(`AUTH_JWT_SECRET must be at least ${MIN_JWT_SECRET_BYTES} bytes long (or unset, to use one generated into DATA_DIR)`);
   return secret;
+}
+
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  const text = nonEmpty(value)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (['on', 'true', '1'].includes(text)) return true;
+  if (['off', 'false', '0'].includes(text)) return false;
+  throw new ConfigError(`${name} must be on or off, got ${value}`);
 }
 
 function trustProxy(value: string | undefined): boolean | number | string[] {
@@ -79,6 +89,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
       .filter(Boolean),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     trustProxy: trustProxy(env.TRUST_PROXY),
+    metrics: onOff('METRICS', env.METRICS, true),
   };
 }
 

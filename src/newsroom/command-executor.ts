@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
+import { Metrics, commandOutcome, secondsSince } from '../metrics/metrics';
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, schemaVersionOf } from './event-codec';
@@ -75,11 +76,13 @@ export class CommandExecutor implements BeforeApplicationShutdown {
     @Optional() @Inject(DECIDER_SNAPSHOTS) snapshots?: SnapshotStore | null,
     @Optional() @Inject(STREAM_STATES_OPTIONS) options?: StreamStatesOptions,
     @Optional() @Inject(COMMAND_EXECUTOR_OPTIONS) executorOptions?: CommandExecutorOptions,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
     this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
   }
 
+  /** Executes the command, counting its outcome and duration in `copydesk_commands_total` and `copydesk_command_duration_seconds`. */
   async execute<C, E extends DomainEvent, S>(
     decider: Decider<C, E, S>,
     stream: string,
@@ -88,14 +91,43 @@ export class CommandExecutor implements BeforeApplicationShutdown {
     command: (state: S) => C,
     options: { reason?: string; created?: Record<string, string> } = {},
   ): Promise<WriteResult> {
+    if (!this.metrics?.enabled) return this.run(decider, stream, aggregateId, context, command, options);
+    const started = performance.now();
+    // The command's `type` once it is built; one that fails before (its stream could not be read) counts as `unknown`.
+    let name = 'unknown';
+    const named = (state: S) => {
+      const built = command(state);
+      const type = (built as { type?: unknown }).type;
+      if (typeof type === 'string') name = type;
+      return built;
+    };
+    try {
+      const result = await this.run(decider, stream, aggregateId, context, named, options);
+      this.metrics.command(name, 'ok', secondsSince(started));
+      return result;
+    } catch (error) {
+      this.metrics.command(name, commandOutcome(error), secondsSince(started));
+      throw error;
+    }
+  }
+
+  private async run<C, E extends DomainEvent, S>(
+    decider: Decider<C, E, S>,
+    stream: string,
+    aggregateId: string,
+    context: CommandContext,
+    command: (state: S) => C,
+    options: { reason?: string; created?: Record<string, string> },
+  ): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision, head } = await this.states.load(decider, stream);
+      const built = command(state);
       // Looked up after the load: if an earlier attempt of this command appends after this point, the
       // append below is at a stale revision, fails, and the next attempt finds it.
       const applied = context.freshCommandId ? null : await this.appliedBefore(stream, context.commandId);
       if (applied) return { id: aggregateId, revision: applied.revision, position: applied.position, changed: true, created: options.created, replayed: true };
       if (context.ifMatch !== undefined && context.ifMatch !== revision) throw preconditionFailed(revision);
-      const decided = decider.decide(command(state), state);
+      const decided = decider.decide(built, state);
       if (decided.length === 0) {
         if (!head) throw new Error(`decider returned no events for a new stream ${stream}`);
         return { id: aggregateId, revision, position: head.position, changed: false };

@@ -46,6 +46,7 @@ const ROUTES: [string, string, Access][] = [
   ['get', '/admin/projections', ['admin']],
   ['post', '/admin/projections/articles/rebuild', ['admin']],
   ['get', '/health', 'public'],
+  ['get', '/metrics', 'public'],
   ['get', '/docs', 'public'],
 ];
 
