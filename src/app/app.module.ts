@@ -5,7 +5,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
-import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
+import { AuthGuard } from '../auth/auth.guard';
+import { TokenVerifier } from '../auth/oidc';
 import { DeskController } from '../desk/desk.controller';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
@@ -39,7 +40,10 @@ export class AppModule {
         { provide: EVENT_STORE, useFactory: (metrics: Metrics) => instrumentEventStore(runtime.eventStore, metrics), inject: [Metrics] },
         ProjectionMetrics,
         { provide: PG_POOL, useValue: runtime.pool },
-        { provide: JWT_SECRET, useValue: runtime.jwtSecret },
+        { provide: TokenVerifier, useFactory: () => {
+          const secret = runtime.jwtSecret;
+          return new TokenVerifier(() => secret, runtime.config.oidc);
+        } },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: WriteThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { OidcConfig } from '../auth/oidc';
 
 /** The configuration table of API.md, read once from the environment. */
 export interface CopydeskConfig {
@@ -25,6 +26,8 @@ export interface CopydeskConfig {
   trustProxy: boolean | number | string[];
   /** `METRICS=off`: no metrics recorded and `GET /metrics` answers 404 (to measure what they cost). */
   metrics: boolean;
+  /** OpenID Connect tokens (AUTH_ISSUER …) besides HS256; unset: HS256 only. */
+  oidc: OidcConfig | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +59,36 @@ function onOff(name: string, value: string | undefined, fallback: boolean): bool
   if (['on', 'true', '1'].includes(text)) return true;
   if (['off', 'false', '0'].includes(text)) return false;
   throw new ConfigError(`${name} must be on or off, got ${value}`);
+}
+
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${text}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL, got ${text}`);
+  return text;
+}
+
+/**
+ * API.md's OpenID Connect settings. Tokens' `iss` and `aud` are always checked, so AUTH_ISSUER and
+ * AUTH_AUDIENCE are both needed once any of them is set.
+ */
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = httpUrl('AUTH_ISSUER', env.AUTH_ISSUER);
+  const jwksUrl = httpUrl('AUTH_JWKS_URL', env.AUTH_JWKS_URL);
+  const audience = nonEmpty(env.AUTH_AUDIENCE);
+  const rolesClaim = nonEmpty(env.AUTH_ROLES_CLAIM);
+  const nameClaim = nonEmpty(env.AUTH_NAME_CLAIM);
+  if (!issuer && !jwksUrl && !audience && !rolesClaim && !nameClaim) return undefined;
+  if (!issuer) throw new ConfigError('OpenID Connect needs AUTH_ISSUER (tokens\' iss is checked against it; AUTH_JWKS_URL only says where its keys are)');
+  if (!audience) throw new ConfigError('OpenID Connect needs AUTH_AUDIENCE (tokens\' aud is checked against it)');
+  if (rolesClaim !== undefined && !/^[^.\s]+(\.[^.\s]+)*$/.test(rolesClaim)) throw new ConfigError(`AUTH_ROLES_CLAIM must be a claim name or a dotted path such as realm_access.roles, got ${rolesClaim}`);
+  return { issuer, jwksUrl, audience, rolesClaim: rolesClaim ?? 'roles', nameClaim };
 }
 
 function trustProxy(value: string | undefined): boolean | number | string[] {
@@ -90,6 +123,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     trustProxy: trustProxy(env.TRUST_PROXY),
     metrics: onOff('METRICS', env.METRICS, true),
+    oidc: oidcConfig(env),
   };
 }
 
