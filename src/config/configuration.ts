@@ -16,6 +16,8 @@ export interface CopydeskConfig {
   /** Unset: generated once into `dataDir`. */
   jwtSecret: string | undefined;
   logLevel: string;
+  /** `json` (one JSON line per record) or `pretty` (for people). */
+  logFormat: 'json' | 'pretty';
   /** Writes one actor may make per minute (429 beyond). */
   writesPerMinute: number;
   /** Origins allowed by CORS; empty: no cross-origin access. */
@@ -59,6 +61,20 @@ function onOff(name: string, value: string | undefined, fallback: boolean): bool
   if (['on', 'true', '1'].includes(text)) return true;
   if (['off', 'false', '0'].includes(text)) return false;
   throw new ConfigError(`${name} must be on or off, got ${value}`);
+}
+
+const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function logLevel(value: string | undefined): string {
+  const level = nonEmpty(value)?.toLowerCase() ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${value}`);
+  return level;
+}
+
+function logFormat(value: string | undefined): 'json' | 'pretty' {
+  const format = nonEmpty(value)?.toLowerCase() ?? 'json';
+  if (format !== 'json' && format !== 'pretty') throw new ConfigError(`LOG_FORMAT must be json or pretty, got ${value}`);
+  return format;
 }
 
 function httpUrl(name: string, value: string | undefined): string | undefined {
@@ -114,7 +130,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     databaseOwnerUrl,
     eventStoreConnectionString: esdb,
     jwtSecret: jwtSecret(env.AUTH_JWT_SECRET),
-    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    logLevel: logLevel(env.LOG_LEVEL),
+    logFormat: logFormat(env.LOG_FORMAT),
     writesPerMinute: positiveInteger('RATE_LIMIT_WRITES_PER_MINUTE', env.RATE_LIMIT_WRITES_PER_MINUTE, 1200),
     corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? '')
       .split(',')
