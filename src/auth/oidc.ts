@@ -24,6 +24,8 @@ export const OIDC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 /** A key set is fetched again on an unknown `kid` at most this often (jose's cooldown). */
 export const JWKS_COOLDOWN_MS = 60_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/** After a failed discovery, how long before the next token tries again. */
+const DISCOVERY_RETRY_MS = 5_000;
 
 export interface TokenVerifierOptions {
   /** Fetches of the key set on an unknown `kid` are at least this far apart (default {@link JWKS_COOLDOWN_MS}). */
@@ -46,15 +48,17 @@ export class TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<Actor> {
+    const oidc = this.oidc;
+    if (!oidc) return verifyToken(this.secret(), token);
     let alg: unknown;
     try {
       alg = decodeProtectedHeader(token).alg;
     } catch {
       throw new InvalidTokenError('not a JSON Web Token');
     }
-    if (alg === 'HS256' || !this.oidc) return verifyToken(this.secret(), token);
-    if (!(OIDC_ALGORITHMS as readonly unknown[]).includes(alg)) throw new InvalidTokenError(`algorithm ${String(alg)} is not accepted`);
-    const oidc = this.oidc;
+    if (alg === 'HS256') return verifyToken(this.secret(), token);
+    // The value is not repeated: an answer never echoes the request.
+    if (!(OIDC_ALGORITHMS as readonly unknown[]).includes(alg)) throw new InvalidTokenError(`the algorithm is not accepted (HS256, ${OIDC_ALGORITHMS.join(', ')} are)`);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await this.keySet(), {
@@ -88,7 +92,9 @@ export class TokenVerifier {
       this.jwks = this.jwksUrl().then((url) =>
         createRemoteJWKSet(url, { cooldownDuration: this.options.jwksCooldownMs ?? JWKS_COOLDOWN_MS, timeoutDuration: FETCH_TIMEOUT_MS }),
       );
-      this.jwks.catch(() => (this.jwks = undefined));
+      // A failed discovery is answered as failed for a few seconds, then tried again: tokens arriving
+      // while the provider is down do not each send it a request.
+      this.jwks.catch(() => setTimeout(() => (this.jwks = undefined), DISCOVERY_RETRY_MS).unref());
     }
     return this.jwks;
   }

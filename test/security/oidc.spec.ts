@@ -133,6 +133,30 @@ describe('OpenID Connect with AUTH_JWKS_URL and no discovery', () => {
     }
   });
 
+  it('answers 401 saying so while the provider is down, asks it again only after a few seconds, and keeps taking HS256 tokens', async () => {
+    const key = await generateKey('ES256', 'later');
+    const provider = await new OidcProvider().start([key]);
+    provider.down = true;
+    const t = await startTestApp({ env: provider.env() });
+    try {
+      const token = await provider.token(key, { realm_access: { roles: ['editor'] } });
+      for (let i = 0; i < 3; i++) {
+        const res = await t.http().get('/articles').set('authorization', `Bearer ${token}`);
+        expect([res.status, res.body.type]).toEqual([401, 'unauthorized']);
+        expect(res.body.detail).toMatch(/discovery document could not be read \(it answered 503\)/);
+      }
+      expect(provider.discoveryFetches).toBe(1);
+      expect((await t.http().get('/articles').set('authorization', `Bearer ${t.token(['editor'])}`)).status).toBe(200);
+      provider.down = false;
+      await new Promise((resolve) => setTimeout(resolve, 5_200));
+      expect((await t.http().get('/articles').set('authorization', `Bearer ${token}`)).status).toBe(200);
+      expect(provider.discoveryFetches).toBe(2);
+    } finally {
+      await t.close();
+      await provider.stop();
+    }
+  });
+
   it('needs AUTH_ISSUER and AUTH_AUDIENCE once OpenID Connect is configured', () => {
     expect(() => readConfig({ AUTH_JWKS_URL: 'https://idp.example/certs', AUTH_AUDIENCE: 'copydesk' })).toThrow(ConfigError);
     expect(() => readConfig({ AUTH_ISSUER: 'https://idp.example/realms/newsroom' })).toThrow(/AUTH_AUDIENCE/);

@@ -26,6 +26,8 @@ export class OidcProvider {
   readonly audience = 'copydesk';
   published: ProviderKey[] = [];
   jwksFetches = 0;
+  /** True: every request is answered 503 (the provider is down). */
+  down = false;
   discoveryFetches = 0;
   private server?: Server;
   issuer = '';
@@ -39,6 +41,7 @@ export class OidcProvider {
       };
       if (request.url === '/realms/newsroom/.well-known/openid-configuration') {
         this.discoveryFetches++;
+        if (this.down) return void response.writeHead(503).end();
         return send({ issuer: this.issuer, jwks_uri: `${this.issuer}/protocol/openid-connect/certs`, id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'] });
       }
       if (request.url === '/realms/newsroom/protocol/openid-connect/certs') {
