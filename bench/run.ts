@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--profile] [--before REF] [NAME…]`: the benchmarks described in
- * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, esdb; all by default). `--before REF` also
+ * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, esdb, metrics; all by default). `--before REF` also
  * runs commit REF's build in the commands benchmark, alternating with the work tree's, for a
  * before/after measured under the same neighbours.
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
@@ -10,6 +10,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
+import { metricsBenchmark } from './metrics.bench';
 import { stopEverything } from './lib/cleanup';
 import { openCluster } from './lib/cluster';
 import { compile, compileRef } from './lib/build';
@@ -19,7 +20,7 @@ import { OUT_DIR } from './lib/paths';
 import { Report } from './lib/report';
 import { storeBenchmarks } from './store.bench';
 
-const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'esdb'] as const;
+const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'esdb', 'metrics'] as const;
 type Name = (typeof NAMES)[number];
 
 async function esdb(ctx: BenchContext): Promise<void> {
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
     ['lag', () => lagBenchmark(ctx)],
     ['rebuild', () => storeBenchmarks(ctx, { rebuild: selected.has('rebuild'), growth: selected.has('growth') })],
     ['esdb', () => esdb(ctx)],
+    ['metrics', () => metricsBenchmark(ctx)],
   ];
   let failed = 0;
   for (const [name, run] of runs) {

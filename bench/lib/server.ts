@@ -16,9 +16,9 @@ export interface ServerProcess {
  * `copydesk serve` in a child process on `dataDir` (it attaches to the embedded PostgreSQL the
  * benchmark started there), so the load generator and the server never share an event loop.
  */
-export async function startServer(dataDir: string, options: { eventStore?: string; nodeArgs?: string[]; mainJs?: string } = {}): Promise<ServerProcess> {
+export async function startServer(dataDir: string, options: { eventStore?: string; nodeArgs?: string[]; mainJs?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
   const port = await freePort();
-  const env = childEnv(dataDir, { PORT: String(port), RATE_LIMIT_WRITES_PER_MINUTE: '1000000000' }, options.eventStore);
+  const env = childEnv(dataDir, { PORT: String(port), RATE_LIMIT_WRITES_PER_MINUTE: '1000000000', ...options.env }, options.eventStore);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.mainJs ?? MAIN_JS, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));

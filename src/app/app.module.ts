@@ -5,10 +5,15 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
-import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
+import { AuthGuard } from '../auth/auth.guard';
+import { TokenVerifier } from '../auth/oidc';
 import { DeskController } from '../desk/desk.controller';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
+import { instrumentEventStore } from '../metrics/instrumented-event-store';
+import { Metrics } from '../metrics/metrics';
+import { MetricsController } from '../metrics/metrics.controller';
+import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { IdempotencyInterceptor, PG_POOL } from '../http/idempotency.interceptor';
 import { ProblemFilter } from '../http/problem.filter';
 import { BodyValidationPipe } from '../http/validation';
@@ -29,11 +34,16 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: runtime.config.writesPerMinute }] })],
-      controllers: [HealthController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
+      controllers: [HealthController, MetricsController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
       providers: [
-        { provide: EVENT_STORE, useValue: runtime.eventStore },
+        { provide: Metrics, useFactory: () => new Metrics(runtime.config.metrics) },
+        { provide: EVENT_STORE, useFactory: (metrics: Metrics) => instrumentEventStore(runtime.eventStore, metrics), inject: [Metrics] },
+        ProjectionMetrics,
         { provide: PG_POOL, useValue: runtime.pool },
-        { provide: JWT_SECRET, useValue: runtime.jwtSecret },
+        { provide: TokenVerifier, useFactory: () => {
+          const secret = runtime.jwtSecret;
+          return new TokenVerifier(() => secret, runtime.config.oidc);
+        } },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: WriteThrottlerGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -1,13 +1,17 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
+import { LogController } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { deskContentSecurityPolicy, registerDeskAssets } from '../desk/desk';
 import { recordRoutes } from '../http/allowed-methods';
 import { bodyShapeError } from '../http/body-shape';
 import { ProblemException } from '../http/problem';
+import { createLogger, LogFormat, PinoNestLogger } from '../logging/logger';
+import { Metrics } from '../metrics/metrics';
+import type { DestinationStream } from 'pino';
 import { answerAfterTheBody, transportOptions } from '../http/transport';
 import { AppModule } from './app.module';
 import { Runtime } from './runtime';
@@ -24,30 +28,33 @@ const API_DESCRIPTION = [
   '- Besides those, the HTTP layer may answer any request with 404 `not-found` (no such route), 405 `method-not-allowed` (other methods route the path; `Allow` names them), 408 `request-timeout`, 414 `uri-too-long`, 431 `headers-too-large`, 400 `malformed-url` or `bad-request`, or 500 `internal-error`.',
 ].join('\n');
 
-const NEST_LOG_LEVELS: Record<string, LogLevel[]> = {
-  silent: ['fatal'],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** `X-Correlation-Id` as the log records it: what the client sent (at most 200 characters), else the request id. */
+function correlationIdOf(header: string | string[] | undefined, reqId: string): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && value.length <= 200 ? value : reqId;
+}
 
 /**
- * Builds the HTTP application on Fastify. Request logs are Fastify's own pino logger (JSON lines),
- * so no extra logging dependency is needed.
+ * Builds the HTTP application on Fastify. One pino logger for everything: Fastify's, Nest's (and every
+ * `new Logger(context)`), and one line per request written here, with no header or body in it.
  */
-export async function createApp(runtime: Runtime, options: { logLevel?: string; requestTimeoutMs?: number } = {}): Promise<NestFastifyApplication> {
-  const level = options.logLevel ?? runtime.config.logLevel;
+export async function createApp(
+  runtime: Runtime,
+  options: { logLevel?: string; logFormat?: LogFormat; logDestination?: DestinationStream; requestTimeoutMs?: number } = {},
+): Promise<NestFastifyApplication> {
+  const logger = createLogger({ level: options.logLevel ?? runtime.config.logLevel, format: options.logFormat ?? runtime.config.logFormat, destination: options.logDestination });
   const adapter = new FastifyAdapter({
     ...transportOptions(options.requestTimeoutMs),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: runtime.config.trustProxy,
-    logger: level === 'silent' ? false : { level },
+    loggerInstance: logger,
+    // Unique across processes and restarts, so a log pipeline can tell requests apart.
+    genReqId: () => randomUUID(),
+    // Fastify's own two lines a request (with URL, host and address) are replaced by the one below.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
-    logger: NEST_LOG_LEVELS[level] ?? NEST_LOG_LEVELS.info,
+    logger: new PinoNestLogger(logger),
     bufferLogs: false,
     // The JSON parser is ours (below); Nest would register Fastify's default over it.
     bodyParser: false,
@@ -56,6 +63,29 @@ export async function createApp(runtime: Runtime, options: { logLevel?: string; 
   // Command ids are derived with the server's key (see write-context.ts); a getter, so no copy per request.
   fastify.decorateRequest('commandIdKey', { getter: () => runtime.commandIdKey });
   recordRoutes(fastify);
+  // Request durations by route template (`/articles/:id`, never the raw path), every request alike.
+  const metrics = app.get(Metrics);
+  if (metrics.enabled)
+    fastify.addHook('onResponse', (request, reply, done) => {
+      metrics.httpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  // One line a request: who, which route (its template), how it ended, how long it took. Never a header's value but the correlation id, never a body.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    request.log[status >= 500 ? 'error' : 'info'](
+      {
+        correlationId: correlationIdOf(request.headers['x-correlation-id'], request.id),
+        actor: (request as { actor?: { id: string } }).actor?.id ?? null,
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+    done();
+  });
   answerAfterTheBody(fastify);
   // Bodiless commands (`/submission`, …) sent with `Content-Type: application/json` and no body, as
   // many clients do, are taken as having no body. Every other body's shape is checked on its text before

@@ -4,9 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import { ProblemResponses } from '../http/openapi/operations';
 import { ProblemException } from '../http/problem';
 import { Actor, Role } from '../newsroom/actor';
-import { InvalidTokenError, verifyToken } from './jwt';
+import { InvalidTokenError } from './jwt';
+import { TokenVerifier } from './oidc';
 
-export const JWT_SECRET = Symbol('JWT_SECRET');
 const PUBLIC = 'copydesk:public';
 const ROLES = 'copydesk:roles';
 
@@ -25,15 +25,15 @@ export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionCont
   return actor;
 });
 
-/** Bearer JWT (HS256) on every route not marked {@link Public}: 401 without a valid token, 403 without a role. */
+/** Bearer JWT (HS256, or an OpenID Connect provider's) on every route not marked {@link Public}: 401 without a valid token, 403 without a role. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(JWT_SECRET) private readonly secret: string,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -41,7 +41,7 @@ export class AuthGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw ProblemException.of(401, 'unauthorized', 'Send Authorization: Bearer <token>.');
     try {
-      request.actor = verifyToken(this.secret, match[1]);
+      request.actor = await this.verifier.verify(match[1]);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw ProblemException.of(401, 'unauthorized', `Invalid token: ${error.message}.`);
       throw error;

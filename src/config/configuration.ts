@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { OidcConfig } from '../auth/oidc';
 
 /** The configuration table of API.md, read once from the environment. */
 export interface CopydeskConfig {
@@ -15,6 +16,8 @@ export interface CopydeskConfig {
   /** Unset: generated once into `dataDir`. */
   jwtSecret: string | undefined;
   logLevel: string;
+  /** `json` (one JSON line per record) or `pretty` (for people). */
+  logFormat: 'json' | 'pretty';
   /** Writes one actor may make per minute (429 beyond). */
   writesPerMinute: number;
   /** Origins allowed by CORS; empty: no cross-origin access. */
@@ -23,6 +26,10 @@ export interface CopydeskConfig {
   host: string;
   /** Whom to believe about X-Forwarded-For/-Proto (Fastify's `trustProxy`); false: nobody. */
   trustProxy: boolean | number | string[];
+  /** `METRICS=off`: no metrics recorded and `GET /metrics` answers 404 (to measure what they cost). */
+  metrics: boolean;
+  /** OpenID Connect tokens (AUTH_ISSUER …) besides HS256; unset: HS256 only. */
+  oidc: OidcConfig | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +55,58 @@ function jwtSecret(value: string | undefined): string | undefined {
   return secret;
 }
 
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  const text = nonEmpty(value)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (['on', 'true', '1'].includes(text)) return true;
+  if (['off', 'false', '0'].includes(text)) return false;
+  throw new ConfigError(`${name} must be on or off, got ${value}`);
+}
+
+const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function logLevel(value: string | undefined): string {
+  const level = nonEmpty(value)?.toLowerCase() ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${value}`);
+  return level;
+}
+
+function logFormat(value: string | undefined): 'json' | 'pretty' {
+  const format = nonEmpty(value)?.toLowerCase() ?? 'json';
+  if (format !== 'json' && format !== 'pretty') throw new ConfigError(`LOG_FORMAT must be json or pretty, got ${value}`);
+  return format;
+}
+
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got ${text}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL, got ${text}`);
+  return text;
+}
+
+/**
+ * API.md's OpenID Connect settings. Tokens' `iss` and `aud` are always checked, so AUTH_ISSUER and
+ * AUTH_AUDIENCE are both needed once any of them is set.
+ */
+function oidcConfig(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = httpUrl('AUTH_ISSUER', env.AUTH_ISSUER);
+  const jwksUrl = httpUrl('AUTH_JWKS_URL', env.AUTH_JWKS_URL);
+  const audience = nonEmpty(env.AUTH_AUDIENCE);
+  const rolesClaim = nonEmpty(env.AUTH_ROLES_CLAIM);
+  const nameClaim = nonEmpty(env.AUTH_NAME_CLAIM);
+  if (!issuer && !jwksUrl && !audience && !rolesClaim && !nameClaim) return undefined;
+  if (!issuer) throw new ConfigError('OpenID Connect needs AUTH_ISSUER (tokens\' iss is checked against it; AUTH_JWKS_URL only says where its keys are)');
+  if (!audience) throw new ConfigError('OpenID Connect needs AUTH_AUDIENCE (tokens\' aud is checked against it)');
+  if (rolesClaim !== undefined && !/^[^.\s]+(\.[^.\s]+)*$/.test(rolesClaim)) throw new ConfigError(`AUTH_ROLES_CLAIM must be a claim name or a dotted path such as realm_access.roles, got ${rolesClaim}`);
+  return { issuer, jwksUrl, audience, rolesClaim: rolesClaim ?? 'roles', nameClaim };
+}
+
 function trustProxy(value: string | undefined): boolean | number | string[] {
   const text = nonEmpty(value);
   if (text === undefined || text === 'false') return false;
@@ -71,7 +130,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     databaseOwnerUrl,
     eventStoreConnectionString: esdb,
     jwtSecret: jwtSecret(env.AUTH_JWT_SECRET),
-    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    logLevel: logLevel(env.LOG_LEVEL),
+    logFormat: logFormat(env.LOG_FORMAT),
     writesPerMinute: positiveInteger('RATE_LIMIT_WRITES_PER_MINUTE', env.RATE_LIMIT_WRITES_PER_MINUTE, 1200),
     corsOrigins: (nonEmpty(env.CORS_ORIGINS) ?? '')
       .split(',')
@@ -79,6 +139,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
       .filter(Boolean),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     trustProxy: trustProxy(env.TRUST_PROXY),
+    metrics: onOff('METRICS', env.METRICS, true),
+    oidc: oidcConfig(env),
   };
 }
 

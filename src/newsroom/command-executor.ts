@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Optional } from '@nestjs/common';
 import { EVENT_STORE, EventStore, JsonObject, NewEvent, RecordedEvent, WrongExpectedVersionError } from '../event-store/event-store';
+import { Metrics, commandOutcome, secondsSince } from '../metrics/metrics';
 import { CommandContext, WriteResult } from './command-context';
 import { DomainError } from './domain-error';
 import { DomainEvent, schemaVersionOf } from './event-codec';
@@ -81,10 +82,27 @@ export class CommandExecutor implements BeforeApplicationShutdown {
     @Optional() @Inject(DECIDER_SNAPSHOTS) snapshots?: SnapshotStore | null,
     @Optional() @Inject(STREAM_STATES_OPTIONS) options?: StreamStatesOptions,
     @Optional() @Inject(COMMAND_EXECUTOR_OPTIONS) executorOptions?: CommandExecutorOptions,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     this.states = new StreamStates(store, snapshots ?? null, options);
     this.maxAttempts = Math.max(1, executorOptions?.maxAttempts ?? MAX_ATTEMPTS);
     this.trustCache = executorOptions?.trustCachedState ?? true;
+  }
+
+  /** Runs `command` ({@link run}), counting its outcome and duration in `copydesk_commands_total` and `copydesk_command_duration_seconds`. */
+  async handle<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, command: C, context: CommandContext): Promise<WriteResult> {
+    if (!this.metrics?.enabled) return this.run(decider, stream, command, context);
+    const started = performance.now();
+    const type = (command as { type?: unknown }).type;
+    const name = typeof type === 'string' ? type : 'unknown';
+    try {
+      const result = await this.run(decider, stream, command, context);
+      this.metrics.command(name, 'ok', secondsSince(started));
+      return result;
+    } catch (error) {
+      this.metrics.command(name, commandOutcome(error), secondsSince(started));
+      throw error;
+    }
   }
 
   /**
@@ -100,7 +118,7 @@ export class CommandExecutor implements BeforeApplicationShutdown {
    * 5. seal: metadata and each event's place in the hash chain;
    * 6. append: at the loaded revision; a lost race is re-decided on fresh state (retry), or 412 with If-Match.
    */
-  async handle<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, command: C, context: CommandContext): Promise<WriteResult> {
+  private async run<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, stream: string, command: C, context: CommandContext): Promise<WriteResult> {
     let cached = this.trustCache ? this.states.cached(decider, stream) : null;
     for (let attempt = 1; ; ) {
       const loaded = cached ?? (await this.states.load(decider, stream));

@@ -192,6 +192,7 @@ describe('the OpenAPI document', () => {
     expect(diff.body.claims.verdicts).toHaveLength(1);
     expect((await go({ method: 'GET', path: `${A}/audit/verify` })).body).toMatchObject({ valid: true, firstBreak: null });
     expect((await go({ method: 'GET', path: '/health', as: null })).body.status).toBe('ok');
+    expect((await go({ method: 'GET', path: '/metrics', as: null })).text).toMatch(/^copydesk_commands_total\{command="DraftArticle",outcome="ok"\} \d+$/m);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).body.items.length).toBeGreaterThan(0);
     expect((await go({ method: 'POST', path: '/admin/projections/topics/rebuild', as: 'ada' })).status).toBe(202);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).status).toBe(200);

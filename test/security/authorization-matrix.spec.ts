@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import { createHmac, randomUUID } from 'node:crypto';
 import { Role } from '../../src/newsroom/actor';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
+import { generateKey, OidcProvider } from '../support/oidc-provider';
 
 type Access = 'public' | 'any' | Role[];
 
@@ -46,6 +47,7 @@ const ROUTES: [string, string, Access][] = [
   ['get', '/admin/projections', ['admin']],
   ['post', '/admin/projections/articles/rebuild', ['admin']],
   ['get', '/health', 'public'],
+  ['get', '/metrics', 'public'],
   ['get', '/docs', 'public'],
 ];
 
@@ -62,8 +64,10 @@ function forged(header: unknown, payload: unknown): string {
 const HS256 = { alg: 'HS256', typ: 'JWT' };
 const withoutExp = { sub: 'matrix-admin', name: 'Matrix', roles: ROLES, iat: now() };
 
-/** Each caller, and the Authorization header it sends. */
-const CALLERS: [string, () => string | undefined, Role | null][] = [
+type Caller = [string, () => string | undefined | Promise<string | undefined>, Role | 'none' | null];
+
+/** Each caller, and the Authorization header it sends: refused tokens of every kind, then one caller per role. */
+const HS256_CALLERS: Caller[] = [
   ['no token', () => undefined, null],
   ['expired', () => `Bearer ${jwt.sign({ ...claims(ROLES), exp: now() - 10 }, TEST_SECRET, { algorithm: 'HS256' })}`, null],
   ['another secret', () => `Bearer ${jwt.sign(claims(ROLES), 'not-the-secret', { algorithm: 'HS256' })}`, null],
@@ -83,32 +87,62 @@ const CALLERS: [string, () => string | undefined, Role | null][] = [
   ['sub with NUL', () => forged(HS256, { ...claims(ROLES), sub: 'a\u0000b' }), null],
   ['empty name', () => forged(HS256, { ...claims(ROLES), name: '' }), null],
   ['blank name', () => forged(HS256, { ...claims(ROLES), name: '\t ' }), null],
-  ...ROLES.map((role): [string, () => string, Role] => [role, () => `Bearer ${jwt.sign(claims([role]), TEST_SECRET, { algorithm: 'HS256' })}`, role]),
+];
+const HS256_ROLE_CALLERS: Caller[] = [
+  ...ROLES.map((role): Caller => [role, () => `Bearer ${jwt.sign(claims([role]), TEST_SECRET, { algorithm: 'HS256' })}`, role]),
   // The same valid claims through forged(): proves that the refusals above come from the claims, not from forging.
   ['admin (written out by hand)', () => forged(HS256, claims(['admin'])), 'admin'],
 ];
 
-function expected(access: Access, caller: Role | null, tokenSent: boolean): 'ok' | 401 | 403 {
+/** The callers with an OpenID Connect provider's tokens (Keycloak's shape: realm roles, preferred_username), and its refused ones. */
+async function oidcCallers(provider: OidcProvider): Promise<Caller[]> {
+  const key = await generateKey('RS256', 'matrix');
+  const impostor = await generateKey('RS256', 'matrix');
+  provider.published = [key];
+  const realm = (roles: string[]) => ({ realm_access: { roles } });
+  const token = (claims: Record<string, unknown>, signer = key) => async () => `Bearer ${await provider.token(signer, claims)}`;
+  return [
+    ['OIDC: expired', token({ ...realm(ROLES), iat: now() - 900, exp: now() - 300 }), null],
+    ['OIDC: another audience', token({ ...realm(ROLES), aud: 'someone-else' }), null],
+    ['OIDC: another issuer', token({ ...realm(ROLES), iss: 'http://127.0.0.1:9/realms/other' }), null],
+    ['OIDC: signed by another key', token(realm(ROLES), impostor), null],
+    ['OIDC: the roles at the top level, not at AUTH_ROLES_CLAIM', token({ roles: ROLES }), 'none'],
+    ...ROLES.map((role): Caller => [`OIDC ${role}`, token({ ...realm([role, 'offline_access']), sub: `kc-${role}` }), role]),
+    // The HS256 tokens of `copydesk token` keep working beside OpenID Connect.
+    ['HS256 admin', () => `Bearer ${jwt.sign(claims(['admin']), TEST_SECRET, { algorithm: 'HS256' })}`, 'admin'],
+  ];
+}
+
+/** `none`: a valid token with none of the four roles. */
+function expected(access: Access, caller: Role | 'none' | null, tokenSent: boolean): 'ok' | 401 | 403 {
   if (access === 'public') return 'ok';
   if (caller === null) return 401;
-  if (access === 'any' || access.includes(caller)) return 'ok';
+  if (access === 'any' || (caller !== 'none' && access.includes(caller))) return 'ok';
   return tokenSent ? 403 : 401;
 }
 
-describe('authorization matrix', () => {
+describe.each([
+  ['HS256 tokens', false],
+  ['OpenID Connect tokens (and HS256 beside them)', true],
+])('authorization matrix: %s', (_, oidc) => {
   let t: TestApp;
+  let provider: OidcProvider | undefined;
+  let CALLERS: Caller[];
   beforeAll(async () => {
-    t = await startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000' } });
+    provider = oidc ? await new OidcProvider().start([]) : undefined;
+    CALLERS = [...HS256_CALLERS, ...(provider ? await oidcCallers(provider) : HS256_ROLE_CALLERS)];
+    t = await startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '1000000', ...provider?.env() } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
+    await provider?.stop();
   });
 
-  it(`answers every route (${ROUTES.length}) for every caller (${CALLERS.length}) as API.md says, never with a stack trace or SQL`, async () => {
+  it(`answers every route (${ROUTES.length}) for every caller as API.md says, never with a stack trace or SQL`, async () => {
     const rows: string[] = [];
     for (const [method, path, access] of ROUTES) {
       for (const [name, header, role] of CALLERS) {
-        const token = header();
+        const token = await header();
         const request = (t.http() as any)[method](path);
         const res = await (token ? request.set('authorization', token) : request).send(method === 'get' ? undefined : {});
         const want = expected(access, role, token !== undefined);

@@ -102,6 +102,8 @@ export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** The body as text: what a `text/*` answer is checked by. */
+  text?: string;
 }
 
 /** Headers the API's contract is about: a response carrying one its operation does not document is a failure. */
@@ -158,7 +160,7 @@ export class ContractChecker {
     if (!(mediaType in content)) this.failures.push(`${where}: ${mediaType || 'no content type'}, documented ${Object.keys(content).join(', ') || 'none'}`);
     else {
       const validate = this.validator(`${op.operationId} ${answer.status} ${mediaType}`, content[mediaType].schema);
-      if (!validate(answer.body)) {
+      if (!validate(mediaType.startsWith('text/') ? answer.text : answer.body)) {
         const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params.additionalProperty ? `: ${e.params.additionalProperty}` : ''}`);
         this.failures.push(`${where}: body does not match the schema: ${errors.join('; ')}`);
       }

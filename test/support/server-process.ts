@@ -11,6 +11,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
   output(): string;
+  /** What it wrote on stdout alone. */
+  stdout(): string;
 }
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -36,7 +38,8 @@ async function startOnce(env: Record<string, string>, chosen: number): Promise<S
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
+  let stdout = '';
+  child.stdout!.on('data', (d) => ((output += d), (stdout += d)));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
@@ -59,6 +62,7 @@ async function startOnce(env: Record<string, string>, chosen: number): Promise<S
     child,
     exited,
     output: () => output,
+    stdout: () => stdout,
     kill: async (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
