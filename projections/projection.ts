@@ -70,6 +70,11 @@ export interface Projection {
    * poison event: the projection fails on it rather than silently passing it by.
    */
   readonly catchAll: boolean;
+  /**
+   * The oldest version of its tables the queries can read (default: any). While a live model of an
+   * older version is being rebuilt, reads of it answer 503 instead of querying tables of another shape.
+   */
+  readonly readableFrom?: number;
   apply(events: readonly ProjectedEvent[], sql: Sql): Promise<void>;
 }
 

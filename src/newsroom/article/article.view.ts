@@ -69,11 +69,12 @@ export interface ArticleDocument {
 }
 
 /**
- * The version of the document's shape and contents. It follows the decider's snapshot version (bumped
- * whenever `evolve` or the state changes), so stored documents of an older shape are rebuilt, never read.
+ * The version of the document's shape and contents: the decider's snapshot version (bumped whenever
+ * `evolve` or the state changes) plus the document's own shape, both only ever raised, so their sum is
+ * too. The articles read model carries it as its version: documents of an older shape are rebuilt.
  */
 const ARTICLE_DOCUMENT_SHAPE = 1;
-export const ARTICLE_DOCUMENT_VERSION = Number(ARTICLE_SNAPSHOT_VERSION) * 100 + ARTICLE_DOCUMENT_SHAPE;
+export const ARTICLE_DOCUMENT_VERSION = Number(ARTICLE_SNAPSHOT_VERSION) + ARTICLE_DOCUMENT_SHAPE - 1;
 
 /** An event of the article's stream, its type and data already upcast (`toDomainEvent`). */
 export interface ArticleDocumentEvent {
@@ -138,8 +139,8 @@ export function quoteView(q: QuoteState | QuoteView): QuoteView {
     status: q.status,
     inBody: q.inBody,
     source: q.source ? { id: q.source.id, name: q.source.name, title: q.source.title, organization: q.source.organization } : null,
-    attribution: q.attribution,
-    method: q.method,
+    attribution: q.attribution ?? null,
+    method: q.method ?? null,
   };
 }
 
@@ -149,7 +150,7 @@ export function claimView(c: ClaimState, checked: { by: Who; at: string } | unde
   return {
     id: c.id,
     text: c.text,
-    quoteId: c.quoteId,
+    quoteId: c.quoteId ?? null,
     verdict: current?.verdict ?? null,
     evidence: current?.evidence ?? [],
     note: current?.note ?? null,
@@ -164,8 +165,8 @@ export function articleView(doc: ArticleDocument): ArticleView {
   return {
     id: article.id,
     headline: article.headline,
-    byline: article.byline,
-    desk: article.desk,
+    byline: article.byline ?? null,
+    desk: article.desk ?? null,
     status: article.status,
     body: article.body,
     revision: doc.revision,
