@@ -22,7 +22,14 @@ export const articlesProjection: Projection = {
        id               uuid PRIMARY KEY,
        created_position numeric NOT NULL UNIQUE,
        status           text NOT NULL,
-       doc              jsonb NOT NULL
+       doc              jsonb NOT NULL,
+       -- An event whose data does not make an article (a draft without a headline, a quote without text)
+       -- fails here, and is then isolated as the projection's poison event.
+       CHECK (jsonb_path_exists(doc, '$.article ? (@.headline.type() == "string" && @.body.type() == "string")')
+         AND NOT jsonb_path_exists(doc, '$.article.quotes.* ? (!(@.text.type() == "string") || !(@.speaker.type() == "string") || !(@.paragraph.type() == "number"))')
+         AND NOT jsonb_path_exists(doc, '$.article.topics[*] ? (!(@.slug.type() == "string") || !(@.label.type() == "string"))')
+         AND NOT jsonb_path_exists(doc, '$.article.claims.* ? (!(@.text.type() == "string"))')
+         AND NOT jsonb_path_exists(doc, '$.article.corrections[*] ? (!(@.text.type() == "string"))'))
      )`,
     `CREATE INDEX ON {articles} (status, created_position)`,
     `CREATE INDEX ON {articles} USING gin ((doc -> 'article' -> 'topics') jsonb_path_ops)`,

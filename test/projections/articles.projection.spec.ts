@@ -200,6 +200,16 @@ describe('articles projection', () => {
     ]);
   });
 
+  it('refuses an event whose data makes no article: a draft without a headline, a quote or a topic without its text', async () => {
+    const a = StreamBuilder.article();
+    await expect(m.given(a.event('ArticleDrafted', { articleId: a.id, body: 'x', byline: null, desk: null }))).rejects.toThrow(/check constraint/);
+    const { a: b, event } = drafted();
+    await m.given(event);
+    await expect(m.given(b.event('QuoteAdded', { quoteId: 'c5a1e0d2-0000-4000-8000-000000000001', text: null, speaker: 'Jo', paragraph: 0 }))).rejects.toThrow(/check constraint/);
+    await expect(m.given(b.event('TopicTagged', { slug: 'roads' }))).rejects.toThrow(/check constraint/);
+    expect((await view()).revision).toBe(0);
+  });
+
   it('an event delivered again (at or below the stored revision) changes nothing', async () => {
     const { a, event } = drafted();
     const correction = a.event('CorrectionIssued', { text: 'We misnamed the bridge.' });
