@@ -1,6 +1,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { ArticleEvent } from '../src/newsroom/article/article.decider';
 import type { SourceEvent } from '../src/newsroom/source/source.decider';
+import { occurredAt } from '../src/newsroom/event-provenance';
 
 /** Every event type a projection can handle, with its data shape. */
 export type NewsroomEvent = ArticleEvent | SourceEvent;
@@ -69,6 +70,11 @@ export interface Projection {
    * poison event: the projection fails on it rather than silently passing it by.
    */
   readonly catchAll: boolean;
+  /**
+   * The oldest version of its tables the queries can read (default: any). While a live model of an
+   * older version is being rebuilt, reads of it answer 503 instead of querying tables of another shape.
+   */
+  readonly readableFrom?: number;
   apply(events: readonly ProjectedEvent[], sql: Sql): Promise<void>;
 }
 
@@ -150,15 +156,7 @@ export function streamEntityId(event: Pick<ProjectedEvent, 'streamId'>): string 
   return dash === -1 ? event.streamId : event.streamId.slice(dash + 1);
 }
 
-export function actorOf(event: Pick<ProjectedEvent, 'metadata'>): { id: string; name: string } {
-  const actor = event.metadata.actor ?? {};
-  return { id: String(actor.id ?? ''), name: String(actor.name ?? '') };
-}
-
-/** As `foldArticle` reads it: the command's time, else when the store recorded the event. */
-export function occurredAt(event: Pick<ProjectedEvent, 'metadata' | 'created'>): string {
-  return typeof event.metadata.occurredAt === 'string' ? event.metadata.occurredAt : event.created.toISOString();
-}
+export { actorOf, occurredAt } from '../src/newsroom/event-provenance';
 
 /** The same instant as a timestamp for range filters; the store's time when occurredAt does not parse. */
 export function occurredAtTimestamp(event: Pick<ProjectedEvent, 'metadata' | 'created'>): Date {

@@ -276,11 +276,17 @@ export class PostgresEventStore implements EventStore {
     return rows.length ? toRecorded(rows[0]) : null;
   }
 
+  /**
+   * The page is chosen on the primary key alone (an ordered index scan that stops after `maxCount`
+   * rows, whatever the planner guesses of the visibility limit), then cut at that limit: positions
+   * are ordered, so what stays is a prefix of the page.
+   */
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
     const { rows } = await this.pool
       .query<EventRow>({
         name: 'copydesk_read_all',
-        text: `SELECT ${COLUMNS} FROM events WHERE position > $1 AND position < ${VISIBLE_LIMIT} ORDER BY position LIMIT $2`,
+        text: `SELECT ${COLUMNS} FROM (SELECT ${COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2) page
+               WHERE position < ${VISIBLE_LIMIT} ORDER BY position`,
         values: [options.fromPosition ?? '-1', options.maxCount],
       })
       .catch((error) => mapPgError(error, 'eventStore'));

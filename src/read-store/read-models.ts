@@ -45,12 +45,17 @@ export class ReadModels {
   async snapshot(...projections: Projection[]): Promise<ReadSnapshot> {
     const names = projections.map((p) => p.name);
     const { rows } = await this.pool
-      .query<{ name: string; schema_name: string; position: string | null }>(
-        'SELECT name, schema_name, position::text FROM projection_status WHERE name = ANY($1)',
+      .query<{ name: string; schema_name: string; position: string | null; version: number }>(
+        'SELECT name, schema_name, position::text, version FROM projection_status WHERE name = ANY($1)',
         [names],
       )
       .catch((error) => mapPgError(error, 'readStore'));
     if (rows.length !== names.length) throw new StoreUnavailableError('readStore', new Error('read models are not initialised yet'));
+    for (const row of rows) {
+      const oldest = projections.find((p) => p.name === row.name)?.readableFrom;
+      if (oldest !== undefined && row.version < oldest)
+        throw new StoreUnavailableError('readStore', new Error(`read model ${row.name} is being rebuilt to version ${oldest} or later`));
+    }
     let position: bigint | null = null;
     for (const row of rows) {
       const p = BigInt(row.position ?? '0');

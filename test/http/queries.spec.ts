@@ -367,7 +367,7 @@ describe('HTTP queries', () => {
         (items: { lag: number }[]) => items.every((i) => i.lag === 0),
       );
       expect(res.body.items.map((p: { name: string; version: number; status: string; error: unknown }) => [p.name, p.version, p.status, p.error])).toEqual([
-        ['articles', 1, 'running', null],
+        ['articles', 2, 'running', null],
         ['sources', 1, 'running', null],
         ['claims', 1, 'running', null],
         ['topics', 1, 'running', null],

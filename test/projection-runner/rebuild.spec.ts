@@ -86,7 +86,8 @@ describe('projection runner: rebuilds', () => {
   });
 
   it('raising a version rebuilds at start-up while the old version keeps answering, then swaps it in', async () => {
-    const v2: Projection = { ...articlesProjection, version: 2, tables: [...articlesProjection.tables, 'CREATE INDEX ON {articles} (updated_at)'] };
+    const [v1, V2] = [articlesProjection.version, articlesProjection.version + 1];
+    const v2: Projection = { ...articlesProjection, version: V2, tables: [...articlesProjection.tables, 'CREATE INDEX ON {articles} (status)'] };
     const oldSchema = (await status(rs.pool, 'articles')).schema_name;
     const observed: { version: number; status: string; count: number }[] = [];
     const runner = rs.runner({ projections: [v2, ...PROJECTIONS.filter((p) => p.name !== 'articles')], rebuildBatchSize: 2 });
@@ -94,24 +95,24 @@ describe('projection runner: rebuilds', () => {
     for (const deadline = Date.now() + 30_000; ; ) {
       const row = await status(rs.pool, 'articles');
       observed.push({ version: row.version, status: (await runner.status(['articles']))[0].status, count: await countArticles() });
-      if (row.version === 2) break;
-      if (Date.now() > deadline) throw new Error(`version 2 not swapped in within 30 s; last seen ${JSON.stringify(observed.at(-1))}`);
+      if (row.version === V2) break;
+      if (Date.now() > deadline) throw new Error(`version ${V2} not swapped in within 30 s; last seen ${JSON.stringify(observed.at(-1))}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const total = observed[0].count;
-    expect(observed.some((o) => o.version === 1 && o.status === 'rebuilding' && o.count === total)).toBe(true);
+    expect(observed.some((o) => o.version === v1 && o.status === 'rebuilding' && o.count === total)).toBe(true);
     expect(observed.every((o) => o.count === total)).toBe(true);
     const row = await status(rs.pool, 'articles');
-    expect(row.schema_name).toMatch(/^rm_articles_v2_\d+$/);
+    expect(row.schema_name).toMatch(new RegExp(`^rm_articles_v${V2}_\\d+$`));
     expect(row.schema_name).not.toBe(oldSchema);
-    const { rows: indexes } = await rs.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(updated_at)%'`, [row.schema_name]);
+    const { rows: indexes } = await rs.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(status)%'`, [row.schema_name]);
     expect(indexes).toHaveLength(1);
     expect(await dumpModel(rs.pool, v2)).toEqual(await cleanModel(rs, v2));
     await runner.stop();
   });
 
   it('a rebuild whose runner dies is resumed from its own checkpoint by the next one', async () => {
-    const articles = PROJECTIONS.filter((p) => p.name === 'articles').map((p) => ({ ...p, version: 2 }));
+    const articles = PROJECTIONS.filter((p) => p.name === 'articles').map((p) => ({ ...p, version: p.version + 1 }));
     const victimPool = new Pool({ connectionString: rs.db.url, application_name: 'rebuild-victim' });
     victimPool.on('error', () => undefined);
     let batches = 0;

@@ -1,9 +1,6 @@
-import { Article, ClaimState, QuoteState, Topic, Verdict } from '../../newsroom/article/article.decider';
-import { ArticleView } from '../../newsroom/article/article.view';
+import { ClaimState, QuoteState, Topic, Verdict } from '../../newsroom/article/article.decider';
+import { ArticleDocument, ClaimView, QuoteView, claimView, quoteView } from '../../newsroom/article/article.view';
 import { BodyDiff } from './body-diff';
-
-type QuoteView = ArticleView['quotes'][number];
-type ClaimView = ArticleView['claims'][number];
 
 /** What changed between two states of one article (`GET /articles/{id}/diff`). */
 export interface ArticleDiff {
@@ -38,19 +35,17 @@ function currentVerdict(claim: ClaimState | undefined): Verdict | null {
 export const revisionHeader = (revision: number) => `revision ${revision}`;
 
 /**
- * Compares the article at `from` with the article at `to` (states folded by the decider's own
- * `evolve`, views by `foldArticle`). Quotes, claims and topics are listed as they stand at `to`.
- * `body` is the diff of the two bodies, computed by the caller (null when they are the same).
+ * Compares the article at `from` with the article at `to` (both documents folded from the stream).
+ * Quotes, claims and topics are listed as they stand at `to`. `body` is the diff of the two bodies,
+ * computed by the caller (null when they are the same).
  */
 export function diffArticle(
-  before: { state: Article; view: ArticleView; revision: number },
-  after: { state: Article; view: ArticleView; revision: number },
+  before: { doc: ArticleDocument; revision: number },
+  after: { doc: ArticleDocument; revision: number },
   body: BodyDiff | null,
 ): ArticleDiff {
-  const a = before.state;
-  const b = after.state;
-  const quoteView = new Map(after.view.quotes.map((q) => [q.id, q]));
-  const claimView = new Map(after.view.claims.map((c) => [c.id, c]));
+  const a = before.doc.article;
+  const b = after.doc.article;
 
   const added: QuoteView[] = [];
   const withdrawn: QuoteView[] = [];
@@ -58,7 +53,7 @@ export function diffArticle(
   for (const id of b.quoteOrder) {
     const now = b.quotes[id];
     const then = a.quotes[id];
-    const view = quoteView.get(id)!;
+    const view = quoteView(now);
     if (!then) added.push(view);
     if (now.status === 'withdrawn' && then?.status !== 'withdrawn') withdrawn.push(view);
     if (now.status === 'attributed' && (!then || !sameAttribution(then, now))) attributed.push(view);
@@ -69,7 +64,7 @@ export function diffArticle(
   for (const id of b.claimOrder) {
     const now = b.claims[id];
     const then = a.claims[id];
-    if (!then) recorded.push(claimView.get(id)!);
+    if (!then) recorded.push(claimView(now, after.doc.checked[id]));
     if (now.verdicts.length > (then?.verdicts.length ?? 0)) verdicts.push({ claimId: id, before: currentVerdict(then), after: currentVerdict(now)! });
   }
 

@@ -2,14 +2,15 @@ import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, EventStore, RecordedEvent } from '../../event-store/event-store';
 import { ProblemException } from '../../http/problem';
-import { Article, articleStream } from '../../newsroom/article/article.decider';
-import { ArticleView, foldArticle } from '../../newsroom/article/article.view';
+import { articleStream } from '../../newsroom/article/article.decider';
+import { ArticleDocument, ArticleView, articleView, foldArticleStream } from '../../newsroom/article/article.view';
 import { ArticleDiff, diffArticle, revisionHeader } from './article-diff';
 import { BodyDiffer } from './body-diff';
 
 /*
  * Time travel reads the event store itself, not a read model: the article as it stood at a stream
- * revision is the fold of its first events, with the same `foldArticle` the command side trusts.
+ * revision is the fold of its first events into the same `ArticleDocument` the articles read model
+ * stores, built on the decider's own `evolve`.
  */
 
 function notFound(articleId: string): ProblemException {
@@ -22,10 +23,10 @@ function revisionNotFound(articleId: string, revision: number, current: number):
   });
 }
 
-function stateAt(events: RecordedEvent[], revision: number): { state: Article; view: ArticleView; revision: number } {
-  const { state, view } = foldArticle(events.filter((e) => e.revision <= revision));
-  if (state.status === 'none' || !view) throw new Error(`revision ${revision} does not fold to an article`);
-  return { state, view, revision };
+function documentAt(events: RecordedEvent[], revision: number): ArticleDocument {
+  const doc = foldArticleStream(events.filter((e) => e.revision <= revision));
+  if (!doc) throw new Error(`revision ${revision} does not fold to an article`);
+  return doc;
 }
 
 /** `GET /articles/{id}/revisions/{revision}`. */
@@ -47,9 +48,9 @@ export class GetArticleAtRevisionHandler implements IQueryHandler<GetArticleAtRe
     if (events.length === 0) throw notFound(articleId);
     const last = events[events.length - 1].revision;
     if (last < revision) throw revisionNotFound(articleId, revision, last);
-    const { view } = foldArticle(events);
-    if (!view) throw notFound(articleId);
-    return view;
+    const doc = foldArticleStream(events);
+    if (!doc) throw notFound(articleId);
+    return articleView(doc);
   }
 }
 
@@ -80,11 +81,9 @@ export class DiffArticleRevisionsHandler implements IQueryHandler<DiffArticleRev
     if (target > current) throw revisionNotFound(articleId, target, current);
     if (origin > target)
       throw ProblemException.validation([{ field: 'from', message: `from (${origin}) must not be after to (${target})` }]);
-    const [before, after] = [stateAt(events, origin), stateAt(events, target)];
-    const body =
-      before.state.body === after.state.body
-        ? null
-        : await this.bodies.diff(before.state.body, after.state.body, revisionHeader(origin), revisionHeader(target));
-    return diffArticle(before, after, body);
+    const [before, after] = [documentAt(events, origin), documentAt(events, target)];
+    const [a, b] = [before.article, after.article];
+    const body = a.body === b.body ? null : await this.bodies.diff(a.body, b.body, revisionHeader(origin), revisionHeader(target));
+    return diffArticle({ doc: before, revision: origin }, { doc: after, revision: target }, body);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The per-event definition of this read model as it stood before the projection became set-based
- * (one statement set per event): the oracle the property spec compares the set-based one against.
- * Kept verbatim; do not "fix" it without fixing the projection.
+ * The per-event definition of this read model as it stood when it was a set of tables (one
+ * statement set per event), with the query that answered GET /articles/{id} from them: an oracle,
+ * written independently of the decider's `evolve`, that the property spec compares the articles
+ * documents against. Kept verbatim; do not "fix" it without fixing the projection.
  */
 import { findQuoteParagraph } from '../../../src/newsroom/text';
 import { ProjectedEvent, perEventProjection, Sql, actorOf, occurredAt, streamEntityId } from '../../../projections/projection';
@@ -199,4 +200,41 @@ async function touch(event: ProjectedEvent<unknown>, sql: Sql): Promise<void> {
 async function setStatus(event: ProjectedEvent<unknown>, sql: Sql, status: string): Promise<void> {
   await sql(`UPDATE {articles} SET status = $2 WHERE id = $1`, [streamEntityId(event), status]);
   await touch(event, sql);
+}
+
+/** GET /articles/{id} as it was answered from these tables (null when there is no such article). */
+export async function oracleArticleView(sql: Sql, articleId: string): Promise<Record<string, unknown> | null> {
+  const { rows } = await sql(
+    `SELECT a.id, a.headline, a.byline, a.desk, a.status, a.body, a.revision, a.created_at AS "createdAt", a.updated_at AS "updatedAt",
+       a.published_at AS "publishedAt",
+       coalesce((SELECT json_agg(json_build_object('id', q.id, 'text', q.text, 'speaker', q.speaker, 'paragraph', q.paragraph,
+                                                   'status', q.status, 'inBody', q.in_body, 'source', q.source,
+                                                   'attribution', q.attribution, 'method', q.method) ORDER BY q.seq)
+                 FROM {quotes} q WHERE q.article_id = a.id), '[]'::json) AS quotes,
+       coalesce((SELECT json_agg(json_build_object('slug', t.slug, 'label', t.label) ORDER BY t.seq)
+                 FROM {topics} t WHERE t.article_id = a.id), '[]'::json) AS topics,
+       coalesce((SELECT json_agg(json_build_object('id', c.id, 'text', c.text, 'quoteId', c.quote_id, 'verdict', c.verdict,
+                                                   'evidence', c.evidence, 'note', c.note,
+                                                   'checkedBy', CASE WHEN c.checked_by_id IS NULL THEN NULL
+                                                                     ELSE json_build_object('id', c.checked_by_id, 'name', c.checked_by_name) END,
+                                                   'checkedAt', c.checked_at) ORDER BY c.seq)
+                 FROM {claims} c WHERE c.article_id = a.id), '[]'::json) AS claims,
+       coalesce((SELECT json_agg(json_build_object('text', k.text, 'issuedAt', k.issued_at,
+                                                   'issuedBy', json_build_object('id', k.issued_by_id, 'name', k.issued_by_name)) ORDER BY k.seq)
+                 FROM {corrections} k WHERE k.article_id = a.id), '[]'::json) AS corrections
+     FROM {articles} a WHERE a.id = $1`,
+    [articleId],
+  );
+  return rows[0] ?? null;
+}
+
+/** GET /articles (unfiltered, newest draft first) as it was answered from these tables. */
+export async function oracleArticleList(sql: Sql): Promise<Record<string, unknown>[]> {
+  const { rows } = await sql(
+    `SELECT a.id, a.headline, a.status, a.revision, a.updated_at AS "updatedAt",
+       coalesce((SELECT json_agg(json_build_object('slug', t.slug, 'label', t.label) ORDER BY t.seq)
+                 FROM {topics} t WHERE t.article_id = a.id), '[]'::json) AS topics
+     FROM {articles} a ORDER BY a.created_position DESC`,
+  );
+  return rows;
 }
