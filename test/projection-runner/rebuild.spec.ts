@@ -31,7 +31,9 @@ describe('projection runner: rebuilds', () => {
     newsroom = new Newsroom(rs.store);
     models = new ReadModels(rs.pool);
     await writeScenario(newsroom, 2, 'seed');
-    await draftMany(newsroom, 40, 'seed-draft');
+    const last = await draftMany(newsroom, 40, 'seed-draft');
+    // $all shows the writes once every transaction that began before them has ended, on the whole shared server.
+    await eventually(() => rs.store.headPosition(), (head) => head === last, 30_000);
   });
   afterAll(async () => {
     await rs.close();
