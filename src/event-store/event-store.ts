@@ -121,9 +121,16 @@ export class WrongExpectedVersionError extends Error {
   }
 }
 
-/** The backing store could not be reached; the operation may or may not have been applied. */
+/**
+ * The backing store could not be reached, or cannot answer yet; the operation may or may not have been
+ * applied. `explanation`, when given, is what the client is told instead of "unreachable".
+ */
 export class StoreUnavailableError extends Error {
-  constructor(readonly store: 'eventStore' | 'readStore', cause?: unknown) {
+  constructor(
+    readonly store: 'eventStore' | 'readStore',
+    cause?: unknown,
+    readonly explanation?: string,
+  ) {
     super(`${store} unavailable${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
     this.name = 'StoreUnavailableError';
   }

@@ -30,7 +30,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
         type: 'store-unavailable',
         title: titleFor(503),
         status: 503,
-        detail: error.store === 'eventStore' ? 'The event store is unreachable; try again shortly.' : 'The read database is unreachable; try again shortly.',
+        detail:
+          error.explanation ??
+          (error.store === 'eventStore' ? 'The event store is unreachable; try again shortly.' : 'The read database is unreachable; try again shortly.'),
         store: error.store,
       },
       headers: { 'retry-after': RETRY_AFTER_SECONDS },

@@ -54,7 +54,11 @@ export class ReadModels {
     for (const row of rows) {
       const oldest = projections.find((p) => p.name === row.name)?.readableFrom;
       if (oldest !== undefined && row.version < oldest)
-        throw new StoreUnavailableError('readStore', new Error(`read model ${row.name} is being rebuilt to version ${oldest} or later`));
+        throw new StoreUnavailableError(
+          'readStore',
+          new Error(`read model ${row.name} is being rebuilt to version ${oldest} or later`),
+          `The ${row.name} read model is being rebuilt in a new shape after an upgrade; try again shortly.`,
+        );
     }
     let position: bigint | null = null;
     for (const row of rows) {

@@ -245,6 +245,7 @@ describe('articles projection', () => {
     const id = first;
     await rs.pool.query(`UPDATE projection_status SET version = 1 WHERE name = 'articles'`);
     await expect(handler.execute(new GetArticle(id))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(handler.execute(new GetArticle(id))).rejects.toMatchObject({ explanation: expect.stringMatching(/articles read model is being rebuilt/) });
     await rs.pool.query(`UPDATE projection_status SET version = $1 WHERE name = 'articles'`, [articlesProjection.version]);
     await expect(handler.execute(new GetArticle(id))).resolves.toMatchObject({ value: { id } });
   });
