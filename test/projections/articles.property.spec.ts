@@ -4,6 +4,7 @@ import { Pool, PoolClient } from 'pg';
 import { articlesProjection } from '../../projections/articles.projection';
 import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
 import { ArticleDocument, articleView, foldArticleDocument } from '../../src/newsroom/article/article.view';
+import { batches, split } from '../support/batch-splits';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { articlesOracle, oracleArticleList, oracleArticleView } from './oracle/articles.oracle';
 
@@ -158,21 +159,6 @@ function eventsOf(steps: Step[]): { events: ProjectedEvent[]; again: Set<number>
   return { events, again };
 }
 
-const split = fc.oneof(
-  { weight: 3, arbitrary: fc.constant<number[]>([Number.MAX_SAFE_INTEGER]) },
-  { weight: 1, arbitrary: fc.constant<number[]>([1]) },
-  { weight: 3, arbitrary: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }) },
-);
-
-function batches<T>(items: T[], sizes: number[]): T[][] {
-  const out: T[][] = [];
-  for (let at = 0, i = 0; at < items.length; i++) {
-    const size = sizes[i % sizes.length];
-    out.push(items.slice(at, at + size));
-    at += size;
-  }
-  return out;
-}
 
 /** A JSON round trip: what an HTTP client would see (undefined fields gone). */
 const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;

@@ -5,6 +5,7 @@ import { claimsProjection } from '../../projections/claims.projection';
 import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
 import { sourcesProjection } from '../../projections/sources.projection';
 import { topicsProjection } from '../../projections/topics.projection';
+import { batches, split } from '../support/batch-splits';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { claimsOracle } from './oracle/claims.oracle';
 import { sourcesOracle } from './oracle/sources.oracle';
@@ -258,22 +259,6 @@ function eventsOf(steps: Step[]): ProjectedEvent[] {
   return events;
 }
 
-/** How a run is cut into batches: all at once, one at a time, or chunks of these sizes (cycled); mostly large. */
-const split = fc.oneof(
-  { weight: 3, arbitrary: fc.constant<number[]>([Number.MAX_SAFE_INTEGER]) },
-  { weight: 1, arbitrary: fc.constant<number[]>([1]) },
-  { weight: 3, arbitrary: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }) },
-);
-
-function batches<T>(items: T[], sizes: number[]): T[][] {
-  const out: T[][] = [];
-  for (let at = 0, i = 0; at < items.length; i++) {
-    const size = sizes[i % sizes.length];
-    out.push(items.slice(at, at + size));
-    at += size;
-  }
-  return out;
-}
 
 // ─────────────────────────────────────────────────────────────────── applying ──
 

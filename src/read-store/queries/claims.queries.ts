@@ -2,21 +2,14 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { claimsProjection } from '../../../projections/claims.projection';
 import { Page, PageRequest, toPage } from '../../http/pagination';
 import { Evidence, Verdict } from '../../newsroom/article/article.decider';
+import { ClaimView } from '../../newsroom/article/article.view';
 import { Read, ReadModels } from '../read-models';
 
 /** A verdict to filter by; `none` selects claims nobody has checked yet. */
 export type VerdictFilter = Verdict | 'none';
 
-export interface ClaimItem {
-  id: string;
-  text: string;
-  quoteId: string | null;
-  verdict: string | null;
-  evidence: Evidence[];
-  note: string | null;
-  checkedBy: { id: string; name: string } | null;
-  checkedAt: string | null;
-}
+/** One claim as the API shows it, the same in every list (the article view's shape). */
+export type ClaimItem = ClaimView;
 
 export interface ClaimAcrossArticles extends ClaimItem {
   articleId: string;
