@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard, JWT_SECRET } from '../auth/auth.guard';
 import { DeskController } from '../desk/desk.controller';
+import { DISTRIBUTION_CONTROLLERS, distributionProviders } from '../distribution/distribution.module';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
 import { IdempotencyInterceptor, PG_POOL } from '../http/idempotency.interceptor';
@@ -29,7 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: runtime.config.writesPerMinute }] })],
-      controllers: [HealthController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
+      controllers: [HealthController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS, ...DISTRIBUTION_CONTROLLERS],
       providers: [
         { provide: EVENT_STORE, useValue: runtime.eventStore },
         { provide: PG_POOL, useValue: runtime.pool },
@@ -44,6 +45,7 @@ export class AppModule {
         ArticleCommandHandler,
         SourceCommandHandler,
         ...readSideProviders(runtime),
+        ...distributionProviders(runtime),
       ],
     };
   }

@@ -191,13 +191,17 @@ describe('the OpenAPI document', () => {
     expect(diff.body).toMatchObject({ headline: { before: 'Bridge to close' }, bodyDiff: 'lines', status: { before: 'draft', after: 'published' } });
     expect(diff.body.claims.verdicts).toHaveLength(1);
     expect((await go({ method: 'GET', path: `${A}/audit/verify` })).body).toMatchObject({ valid: true, firstBreak: null });
+    expect((await go({ method: 'GET', path: `${A}/ninjs` })).body).toMatchObject({ pubstatus: 'usable', subjects: [{ literal: 'local-infrastructure' }] });
+    expect((await go({ method: 'GET', path: `${A}/ninjs?revision=0` })).body).toMatchObject({ version: '0', pubstatus: 'withheld' });
+    expect((await go({ method: 'GET', path: `${A}/claim-reviews` })).body).toEqual([expect.objectContaining({ '@type': 'ClaimReview', claimReviewed: 'The council voted to close the bridge' })]);
+    await refused({ method: 'GET', path: `${A}/ninjs?revision=999` }, 404, 'revision-not-found');
     expect((await go({ method: 'GET', path: '/health', as: null })).body.status).toBe('ok');
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).body.items.length).toBeGreaterThan(0);
     expect((await go({ method: 'POST', path: '/admin/projections/topics/rebuild', as: 'ada' })).status).toBe(202);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).status).toBe(200);
 
     await refused({ method: 'GET', path: `${A}/diff?to=999` }, 404, 'revision-not-found');
-    for (const path of ['/articles?status=lost', `${A}/claims?verdict=maybe`, '/audit?since=2024-02-30', `${A}/revisions/first`, `${A}/diff?from=5&to=1`, '/topics?limit=0'])
+    for (const path of ['/articles?status=lost', `${A}/claims?verdict=maybe`, '/audit?since=2024-02-30', `${A}/revisions/first`, `${A}/diff?from=5&to=1`, '/topics?limit=0', `${A}/ninjs?revision=first`])
       await refused({ method: 'GET', path }, 400, 'validation-failed');
   });
 
