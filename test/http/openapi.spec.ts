@@ -195,6 +195,17 @@ describe('the OpenAPI document', () => {
     expect((await go({ method: 'GET', path: `${A}/ninjs?revision=0` })).body).toMatchObject({ version: '0', pubstatus: 'withheld' });
     expect((await go({ method: 'GET', path: `${A}/claim-reviews` })).body).toEqual([expect.objectContaining({ '@type': 'ClaimReview', claimReviewed: 'The council voted to close the bridge' })]);
     await refused({ method: 'GET', path: `${A}/ninjs?revision=999` }, 404, 'revision-not-found');
+
+    // Webhooks (admin): this app does not allow private destinations; a public address is not looked up.
+    const hook = (await write({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'https://93.184.215.14/hook', events: ['ArticlePublished'] } }, 201)).body;
+    expect(hook.secret).toMatch(/^whsec_/);
+    await refused({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'http://127.0.0.1/hook', events: ['*'] } }, 422, 'webhook-destination-refused');
+    expect((await go({ method: 'GET', path: '/admin/webhooks', as: 'ada' })).body.items).toEqual([expect.objectContaining({ id: hook.id })]);
+    expect((await go({ method: 'GET', path: `/admin/webhooks/${hook.id}`, as: 'ada' })).body).toMatchObject({ id: hook.id, events: ['ArticlePublished'] });
+    expect((await go({ method: 'GET', path: `/admin/webhooks/${hook.id}/deliveries`, as: 'ada' })).status).toBe(200);
+    const doomed = (await write({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'https://93.184.215.14/other', events: ['*'] } }, 201)).body;
+    await write({ method: 'DELETE', path: `/admin/webhooks/${doomed.id}`, as: 'ada' }, 200);
+    for (const path of ['/admin/webhooks?limit=0', `/admin/webhooks/${hook.id}/deliveries?cursor=nonsense`]) await refused({ method: 'GET', path, as: 'ada' }, 400, 'validation-failed');
     expect((await go({ method: 'GET', path: '/health', as: null })).body.status).toBe('ok');
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).body.items.length).toBeGreaterThan(0);
     expect((await go({ method: 'POST', path: '/admin/projections/topics/rebuild', as: 'ada' })).status).toBe(202);

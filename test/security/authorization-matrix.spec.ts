@@ -48,6 +48,11 @@ const ROUTES: [string, string, Access][] = [
   ['get', '/topics', 'any'],
   ['get', '/admin/projections', ['admin']],
   ['post', '/admin/projections/articles/rebuild', ['admin']],
+  ['post', '/admin/webhooks', ['admin']],
+  ['get', '/admin/webhooks', ['admin']],
+  ['get', `/admin/webhooks/${A}`, ['admin']],
+  ['delete', `/admin/webhooks/${A}`, ['admin']],
+  ['get', `/admin/webhooks/${A}/deliveries`, ['admin']],
   ['get', '/health', 'public'],
   ['get', '/docs', 'public'],
 ];
