@@ -21,6 +21,10 @@ export type Mode = 'ok' | 500 | 'hang';
 export class Receiver {
   readonly requests: Received[] = [];
   mode: Mode = 'ok';
+  /** Answer this long after the request arrived. */
+  delayMs = 0;
+  /** Called as each request arrives, before it is answered. */
+  onRequest: ((request: Received) => void) | null = null;
   port = 0;
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -42,15 +46,18 @@ export class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const mode = this.mode;
-        this.requests.push({
+        const received: Received = {
           id: String(req.headers['webhook-id']),
           timestamp: String(req.headers['webhook-timestamp']),
           signature: String(req.headers['webhook-signature']),
           body: Buffer.concat(chunks).toString('utf8'),
           at: Date.now(),
           answered: mode === 'hang' ? 'hung' : mode === 'ok' ? 200 : mode,
-        });
+        };
+        this.requests.push(received);
+        this.onRequest?.(received);
         if (mode === 'hang') this.hung.add(res);
+        else if (this.delayMs > 0) setTimeout(() => res.writeHead(mode === 'ok' ? 200 : mode).end(), this.delayMs);
         else res.writeHead(mode === 'ok' ? 200 : mode).end();
         const waiters = this.waiters;
         this.waiters = [];

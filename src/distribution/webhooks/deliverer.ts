@@ -6,7 +6,7 @@ import { AllSubscription, EventStore, RecordedEvent } from '../../event-store/ev
 import { PG_TIMEOUTS } from '../../event-store/postgres-timeouts';
 import { SourceKind } from '../../newsroom/source/source.decider';
 import { createPoster, Poster } from './http-post';
-import { buildPayload, wanted } from './payload';
+import { StreamCache, buildPayload, wanted } from './payload';
 import { sign } from './signing';
 import { WebhookEvents } from './webhook-events';
 import {
@@ -17,6 +17,7 @@ import {
   deliverableSubscriptions,
   deliveryAttempts,
   findSubscription,
+  AttemptOutcome,
   recordAttempt,
 } from './webhook-store';
 
@@ -171,6 +172,12 @@ class SubscriptionLoop {
   private readonly abort = new AbortController();
   private readonly poster: Poster;
   private readonly kinds = new Map<string, SourceKind>();
+  private readonly streams = new StreamCache();
+  /** The first delivery of this loop looks up the attempts an earlier process made. */
+  private first = true;
+  /** Attempt records, written in order; a failed write fails the loop (which resumes from the checkpoint). */
+  private recording: Promise<void> = Promise.resolve();
+  private recordFailure: unknown = null;
   private subscription: AllSubscription | null = null;
   private running: Promise<void> | null = null;
   finished = false;
@@ -225,32 +232,43 @@ class SubscriptionLoop {
         let skipped: string | null = null;
         for (const event of batch) {
           if (this.stopping) return;
+          this.streams.observe(event);
           if (!wanted(this.row.events, event)) {
             skipped = event.position;
             continue;
           }
-          if (skipped) await advanceCheckpoint(this.options.pool, this.row.id, skipped);
+          if (skipped) void this.write(() => advanceCheckpoint(this.options.pool, this.row.id, skipped!));
           skipped = null;
           const outcome = await this.deliver(event);
           if (outcome !== 'delivered') return;
           this.row.position = event.position;
         }
         if (skipped && !this.stopping) {
-          await advanceCheckpoint(this.options.pool, this.row.id, skipped);
+          const through = skipped;
+          void this.write(() => advanceCheckpoint(this.options.pool, this.row.id, through));
           this.row.position = skipped;
         }
       }
     } finally {
       this.subscription = null;
       await subscription.close().catch(() => undefined);
+      await this.recording;
+    }
+    if (this.recordFailure) {
+      const failure = this.recordFailure;
+      this.recordFailure = null;
+      this.first = true;
+      throw failure;
     }
   }
 
   /** Tries until delivered; 'stopped' when asked to stop, 'disabled' after failing for `disableAfterMs`. */
   private async deliver(event: RecordedEvent): Promise<'delivered' | 'stopped' | 'disabled'> {
-    const body = JSON.stringify(await buildPayload(this.options.store, event, { publicUrl: this.options.publicUrl }, this.kinds));
+    const body = JSON.stringify(await buildPayload(this.options.store, event, { publicUrl: this.options.publicUrl }, { kinds: this.kinds, streams: this.streams }));
     const url = new URL(this.row.url);
-    let attempts = await deliveryAttempts(this.options.pool, this.row.id, event.position);
+    // Only an event tried before this loop started (before a restart) can have attempts recorded.
+    let attempts = this.first ? await deliveryAttempts(this.options.pool, this.row.id, event.position) : 0;
+    this.first = false;
     const ref = { id: event.id, type: event.type, streamId: event.streamId, position: event.position };
     for (;;) {
       if (this.stopping) return 'stopped';
@@ -260,7 +278,9 @@ class SubscriptionLoop {
       const result = await this.poster.post(url, headers, body, this.abort.signal);
       if (this.stopping && result.error === 'delivery stopped') return 'stopped';
       if (result.error === null) {
-        await recordAttempt(this.options.pool, { subscriptionId: this.row.id, event: ref, attempts, status: 'delivered', responseStatus: result.status, error: null, subscriptionStatus: 'active', failingSince: null });
+        // Recorded while the next event goes out: records are written one after another, in log
+        // order, so the checkpoint only lags (a crash then means repeats, never a gap).
+        this.record({ subscriptionId: this.row.id, event: ref, attempts, status: 'delivered', responseStatus: result.status, error: null, subscriptionStatus: 'active', failingSince: null });
         this.row.status = 'active';
         this.row.failingSince = null;
         this.options.onAttempt?.('delivered');
@@ -269,7 +289,7 @@ class SubscriptionLoop {
       const failingSince = this.row.failingSince ?? new Date();
       const disable = Date.now() - failingSince.getTime() >= this.options.settings.disableAfterMs;
       const status: SubscriptionStatus = disable ? 'disabled' : 'failing';
-      await recordAttempt(this.options.pool, {
+      await this.record({
         subscriptionId: this.row.id,
         event: ref,
         attempts,
@@ -292,6 +312,21 @@ class SubscriptionLoop {
       this.options.onAttempt?.('failed');
       await this.sleep(backoffMs(attempts, this.options.settings.retryBaseMs, this.options.settings.retryMaxMs));
     }
+  }
+
+  private record(outcome: AttemptOutcome): Promise<void> {
+    return this.write(() => recordAttempt(this.options.pool, outcome));
+  }
+
+  /** Queues a write of the delivery state behind the others (they commit in the order queued). */
+  private write(work: () => Promise<void>): Promise<void> {
+    if (this.recordFailure) throw this.recordFailure;
+    this.recording = this.recording.then(() =>
+      work().catch((error) => {
+        this.recordFailure ??= error;
+      }),
+    );
+    return this.recording;
   }
 
   private sleep(ms: number): Promise<void> {

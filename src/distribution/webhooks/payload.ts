@@ -40,7 +40,12 @@ export interface WebhookPayload {
  * listed types of a published article, the article at that event's revision as ninjs. Built from the
  * log only, so every attempt (and a redelivery after a restart) sends the same body.
  */
-export async function buildPayload(store: EventStore, event: RecordedEvent, links: DistributionLinks, kinds?: Map<string, SourceKind>): Promise<WebhookPayload> {
+export async function buildPayload(
+  store: EventStore,
+  event: RecordedEvent,
+  links: DistributionLinks,
+  cache?: { kinds: Map<string, SourceKind>; streams: StreamCache },
+): Promise<WebhookPayload> {
   const metadata = event.metadata as { actor?: { id?: unknown; name?: unknown }; occurredAt?: unknown; reason?: unknown };
   const occurredAt = typeof metadata.occurredAt === 'string' ? metadata.occurredAt : event.created.toISOString();
   const payload: WebhookPayload = {
@@ -58,9 +63,48 @@ export async function buildPayload(store: EventStore, event: RecordedEvent, link
     },
   };
   if (EVENTS_WITH_ARTICLE.has(event.type) && event.streamId.startsWith('article-')) {
-    const events = await store.readStream(event.streamId, { toRevision: event.revision });
-    const { article, kinds: sourceKinds } = await foldWithSources(store, events, kinds);
+    const events = cache?.streams.upTo(event) ?? (await store.readStream(event.streamId, { toRevision: event.revision }));
+    if (cache && events.length) cache.streams.fill(event.streamId, events);
+    const { article, kinds: sourceKinds } = await foldWithSources(store, events, cache?.kinds);
     if (article.state.status === 'published' || article.state.status === 'retracted') payload.data.article = toNinjs(article, sourceKinds, links);
   }
   return payload;
+}
+
+/**
+ * The article streams a delivery loop has seen, kept as it reads the log (every event passes by in
+ * order), so that the payload of the n-th event of a stream does not read the stream's n first events
+ * again. A stream is only extended by its next revision; one with a gap is read again. At most
+ * `capacity` streams, the least recently used go first.
+ */
+export class StreamCache {
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  constructor(private readonly capacity = 200) {}
+
+  /** Called for every event read from the log, wanted or not. */
+  observe(event: RecordedEvent): void {
+    const events = this.streams.get(event.streamId);
+    if (!events) return;
+    const last = events[events.length - 1];
+    if (event.revision === last.revision + 1) events.push(event);
+    else if (event.revision > last.revision) this.streams.delete(event.streamId);
+  }
+
+  /** The stream's events through `event`'s revision, when the cache has them all; else undefined. */
+  upTo(event: RecordedEvent): RecordedEvent[] | undefined {
+    const events = this.streams.get(event.streamId);
+    if (!events || events[0].revision !== 0 || events[events.length - 1].revision < event.revision) return undefined;
+    this.streams.delete(event.streamId);
+    this.streams.set(event.streamId, events);
+    return events.filter((e) => e.revision <= event.revision);
+  }
+
+  fill(streamId: string, events: RecordedEvent[]): void {
+    if (events[0].revision !== 0) return;
+    const cached = this.streams.get(streamId);
+    if (cached && cached[cached.length - 1].revision >= events[events.length - 1].revision) return;
+    this.streams.delete(streamId);
+    this.streams.set(streamId, [...events]);
+    while (this.streams.size > this.capacity) this.streams.delete(this.streams.keys().next().value!);
+  }
 }

@@ -1,5 +1,6 @@
 import { Pool, PoolClient } from 'pg';
 
+
 /*
  * The webhook tables (migration 009-webhooks). Subscriptions are recorded twice, on purpose: their
  * changes are events in the log (`webhook-<id>`: WebhookSubscribed, WebhookUnsubscribed,
@@ -151,33 +152,38 @@ export interface AttemptOutcome {
 }
 
 /**
- * Records an attempt, in one transaction with the subscription's state: a delivered event moves the
- * checkpoint past it, so it is never sent again unless the process dies before this commits.
+ * Records an attempt and the subscription's state in one statement (one transaction): a delivered
+ * event moves the checkpoint past it, so it is never sent again unless the process dies before this
+ * commits.
  */
-export async function recordAttempt(pool: Pool, o: AttemptOutcome): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO webhook_deliveries (subscription_id, position, event_id, event_type, stream_id, attempts, status, response_status, last_error, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 = 'delivered' THEN now() END)
+export async function recordAttempt(db: Queryable, o: AttemptOutcome): Promise<void> {
+  await db.query(
+    `WITH delivery AS (
+       INSERT INTO webhook_deliveries (subscription_id, position, event_id, event_type, stream_id, attempts, status, response_status, last_error, delivered_at)
+       VALUES ($1, $6::numeric, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $5 THEN now() END)
        ON CONFLICT (subscription_id, position) DO UPDATE SET attempts = EXCLUDED.attempts, status = EXCLUDED.status,
-         response_status = EXCLUDED.response_status, last_error = EXCLUDED.last_error, delivered_at = EXCLUDED.delivered_at, updated_at = now()`,
-      [o.subscriptionId, o.event.position, o.event.id, o.event.type, o.event.streamId, o.attempts, o.status, o.responseStatus, o.error],
-    );
-    await client.query(
-      `UPDATE webhook_subscriptions SET status = $2, last_error = $3, failing_since = $4, updated_at = now(),
-         position = CASE WHEN $5 AND position < $6::numeric THEN $6::numeric ELSE position END
-       WHERE id = $1`,
-      [o.subscriptionId, o.subscriptionStatus, o.status === 'delivered' ? null : o.error, o.failingSince, o.status === 'delivered', o.event.position],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+         response_status = EXCLUDED.response_status, last_error = EXCLUDED.last_error, delivered_at = EXCLUDED.delivered_at, updated_at = now()
+       RETURNING 1
+     )
+     UPDATE webhook_subscriptions SET status = $2, last_error = $3, failing_since = $4, updated_at = now(),
+       position = CASE WHEN $5 AND position < $6::numeric THEN $6::numeric ELSE position END
+     WHERE id = $1 AND EXISTS (SELECT 1 FROM delivery)`,
+    [
+      o.subscriptionId,
+      o.subscriptionStatus,
+      o.status === 'delivered' ? null : o.error,
+      o.failingSince,
+      o.status === 'delivered',
+      o.event.position,
+      o.event.id,
+      o.event.type,
+      o.event.streamId,
+      o.attempts,
+      o.status,
+      o.responseStatus,
+      o.error,
+    ],
+  );
 }
 
 /** Events the subscription does not want: the checkpoint moves past them without a delivery. */
