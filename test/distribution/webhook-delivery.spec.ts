@@ -217,3 +217,33 @@ describe('a subscription failing for longer than it may (postgres)', () => {
     expect(audit).toEqual([expect.objectContaining({ streamId: `webhook-${id}`, type: 'WebhookDisabled', actor: { id: 'copydesk', name: 'Copydesk webhook delivery' } })]);
   }, 60_000);
 });
+
+describe('the destination is checked again at delivery time (postgres)', () => {
+  let db: TestDatabase;
+  let t: TestApp | null = null;
+  const receiver = new Receiver();
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+    await db?.drop();
+  });
+
+  it('a loopback subscription made while allowed delivers nothing once the server runs without WEBHOOK_ALLOW_PRIVATE', async () => {
+    t = await startTestApp({ db, env: FAST });
+    const id = (await actors(t).admin('post', '/admin/webhooks', { url: receiver.url, events: ['*'] }, 201)).body.id;
+    await t.stop();
+    t = await startTestApp({ db, env: { ...FAST, WEBHOOK_ALLOW_PRIVATE: 'false' } });
+    const a = actors(t);
+    await a.reporter('post', '/articles', { headline: 'Internal', body: 'Text.' }, 201);
+    const failing = await eventually(async () => {
+      const s = (await a.admin('get', `/admin/webhooks/${id}`, undefined, 200)).body;
+      return s.status === 'failing' ? s : undefined;
+    }, 'the delivery to be refused');
+    expect(failing.lastError).toMatch(/loopback or private network/);
+    expect(receiver.requests).toEqual([]);
+  }, 60_000);
+});

@@ -227,6 +227,10 @@ class SubscriptionLoop {
   private async follow(): Promise<void> {
     const subscription = this.options.store.subscribeToAll({ fromPosition: this.row.position, maxBatchSize: 100 });
     this.subscription = subscription;
+    // stop() may have come before this subscription existed: it ends it either way.
+    const end = () => void subscription.close().catch(() => undefined);
+    this.abort.signal.addEventListener('abort', end);
+    if (this.stopping) end();
     try {
       for await (const batch of subscription) {
         let skipped: string | null = null;
@@ -250,6 +254,7 @@ class SubscriptionLoop {
         }
       }
     } finally {
+      this.abort.signal.removeEventListener('abort', end);
       this.subscription = null;
       await subscription.close().catch(() => undefined);
       await this.recording;
