@@ -72,10 +72,7 @@ export class WebhookDeliverer {
     this.running = null;
   }
 
-  /** Whether this process holds the lock and delivers. */
-  get active(): boolean {
-    return this.loops.size > 0 || this.holding;
-  }
+  /** Whether this process holds the delivery lock. */
   private holding = false;
 
   private async supervise(): Promise<void> {
