@@ -100,10 +100,11 @@ describe.each(EVENT_STORES)('webhook fan-out on %s', (kind: StoreKind) => {
   }, 90_000);
 });
 
-describe('webhook delivery across a SIGKILL of the server (postgres)', () => {
+describe.each(EVENT_STORES)('webhook delivery across a SIGKILL of the server on %s', (kind: StoreKind) => {
   let db: TestDatabase;
   let pool: Pool;
   let log: EventStore;
+  let store: StoreFixture;
   let server: ServerProcess | null = null;
   const receiver = new Receiver();
   const admin = signToken(TEST_SECRET, { id: 'ada', name: 'Ada Admin', roles: ['admin'] });
@@ -119,20 +120,22 @@ describe('webhook delivery across a SIGKILL of the server (postgres)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    store = await startEventStore(kind);
     pool = new Pool({ connectionString: db.url, max: 2 });
-    log = createEventStore({ pool, databaseUrl: db.url });
+    log = createEventStore({ eventStoreConnectionString: store.eventStoreConnectionString, pool, databaseUrl: db.url });
     await receiver.start();
-  });
+  }, 60_000);
   afterAll(async () => {
     await server?.kill();
     await receiver.stop();
     await log?.close();
     await pool?.end();
     await db?.drop();
+    await store?.stop();
   });
 
   it('killed while a receiver holds a delivery: after the restart every event arrives, in order; the interrupted one again, with the same webhook-id', async () => {
-    const env = { DATABASE_URL: db.url, ...FAST };
+    const env = { DATABASE_URL: db.url, ...FAST, ...(store.eventStoreConnectionString ? { EVENTSTORE_CONNECTION_STRING: store.eventStoreConnectionString } : {}) };
     server = await startServerProcess(env);
     const created = await call(admin, '/admin/webhooks', 'POST', { url: receiver.url, events: ['*'] });
     expect(created.status).toBe(201);
