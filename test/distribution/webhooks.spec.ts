@@ -158,6 +158,18 @@ describe.each(EVENT_STORES)('webhooks on %s', (kind: StoreKind) => {
     expect(JSON.stringify(audit)).not.toContain(created.secret.slice(6));
   }, 60_000);
 
+  it('a subscription to some event types gets only those; its checkpoint moves past the others', async () => {
+    const rx = await receiver();
+    const created = await subscribe(a, rx.url, ['ArticleDrafted', 'ArticlePublished']);
+    const start = (await a.admin('get', `/admin/webhooks/${created.id}`, undefined, 200)).body.position;
+    const article = (await a.reporter('post', '/articles', { headline: 'Picky', body: 'First.' }, 201)).body.id;
+    await a.reporter('put', `/articles/${article}/headline`, { headline: 'Picky, changed' }, 200);
+    const last = (await a.reporter('put', `/articles/${article}/body`, { body: 'Second.' }, 200)).body.position;
+    const log = await newsroomEventsAfter(t, start, last);
+    await checkpointAt(a, created.id, last);
+    expect(rx.requests.map((r) => [r.id, JSON.parse(r.body).type])).toEqual(log.filter((e) => e.type === 'ArticleDrafted').map((e) => [e.id, 'ArticleDrafted']));
+  }, 30_000);
+
   it('a receiver that answers 500, then is down, then returns: every event arrives, in order, with the same webhook-id across retries; the deliveries list shows the attempts', async () => {
     const rx = await receiver();
     rx.mode = 500;

@@ -238,7 +238,10 @@ class SubscriptionLoop {
             skipped = event.position;
             continue;
           }
-          if (skipped) void this.write(() => advanceCheckpoint(this.options.pool, this.row.id, skipped!));
+          if (skipped) {
+            const through = skipped;
+            void this.write(() => advanceCheckpoint(this.options.pool, this.row.id, through));
+          }
           skipped = null;
           const outcome = await this.deliver(event);
           if (outcome !== 'delivered') return;
