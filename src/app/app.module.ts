@@ -8,6 +8,7 @@ import { AuditVerifyController } from '../audit/audit-verify.controller';
 import { AuthGuard } from '../auth/auth.guard';
 import { TokenVerifier } from '../auth/oidc';
 import { DeskController } from '../desk/desk.controller';
+import { DISTRIBUTION_CONTROLLERS, distributionProviders } from '../distribution/distribution.module';
 import { EVENT_STORE } from '../event-store/event-store';
 import { HealthController } from '../health/health.controller';
 import { instrumentEventStore } from '../metrics/instrumented-event-store';
@@ -34,7 +35,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ copydesk: runtime.config })] }), CqrsModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: runtime.config.writesPerMinute }] })],
-      controllers: [HealthController, MetricsController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS],
+      controllers: [HealthController, MetricsController, DeskController, AuditVerifyController, ArticlesController, SourcesController, ...READ_SIDE_CONTROLLERS, ...DISTRIBUTION_CONTROLLERS],
       providers: [
         { provide: Metrics, useFactory: () => new Metrics(runtime.config.metrics) },
         { provide: EVENT_STORE, useFactory: (metrics: Metrics) => instrumentEventStore(runtime.eventStore, metrics), inject: [Metrics] },
@@ -54,6 +55,7 @@ export class AppModule {
         ArticleCommandHandler,
         SourceCommandHandler,
         ...readSideProviders(runtime),
+        ...distributionProviders(runtime),
       ],
     };
   }

@@ -30,6 +30,24 @@ export interface CopydeskConfig {
   metrics: boolean;
   /** OpenID Connect tokens (AUTH_ISSUER …) besides HS256; unset: HS256 only. */
   oidc: OidcConfig | undefined;
+  /** The base of links the API hands out (ninjs, ClaimReview, webhooks), without a trailing slash. */
+  publicUrl: string;
+  /** The newsroom's name, as author of ClaimReview documents. */
+  organization: string;
+  webhooks: WebhookSettings;
+}
+
+/** Webhook delivery; only `allowPrivate` is API.md's, the rest are for tests and operators (README). */
+export interface WebhookSettings {
+  /** `WEBHOOK_ALLOW_PRIVATE=true`: destinations on loopback and private networks are allowed. */
+  allowPrivate: boolean;
+  /** One attempt's limit (`WEBHOOK_TIMEOUT_MS`, default 10 s). */
+  timeoutMs: number;
+  /** The first retry's delay and the longest (`WEBHOOK_RETRY_BASE_MS` 1 s, `WEBHOOK_RETRY_MAX_MS` 10 min). */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Failing this long, a subscription is disabled (`WEBHOOK_DISABLE_AFTER_MS`, default 24 h). */
+  disableAfterMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -115,6 +133,26 @@ function trustProxy(value: string | undefined): boolean | number | string[] {
   return text.split(',').map((a) => a.trim()).filter(Boolean);
 }
 
+function booleanFlag(name: string, value: string | undefined): boolean {
+  const text = nonEmpty(value)?.toLowerCase();
+  if (text === undefined || text === 'false' || text === '0') return false;
+  if (text === 'true' || text === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got ${value}`);
+}
+
+function publicUrl(value: string | undefined, port: number): string {
+  const text = nonEmpty(value);
+  if (text === undefined) return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got ${value}`);
+  return url.href.replace(/\/+$/, '');
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig {
   const port = Number(env.PORT ?? '3000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a TCP port, got ${env.PORT}`);
@@ -141,6 +179,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CopydeskConfig
     trustProxy: trustProxy(env.TRUST_PROXY),
     metrics: onOff('METRICS', env.METRICS, true),
     oidc: oidcConfig(env),
+    publicUrl: publicUrl(env.PUBLIC_URL, port),
+    organization: nonEmpty(env.COPYDESK_ORGANIZATION) ?? 'Copydesk newsroom',
+    webhooks: {
+      allowPrivate: booleanFlag('WEBHOOK_ALLOW_PRIVATE', env.WEBHOOK_ALLOW_PRIVATE),
+      timeoutMs: positiveInteger('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000),
+      retryBaseMs: positiveInteger('WEBHOOK_RETRY_BASE_MS', env.WEBHOOK_RETRY_BASE_MS, 1000),
+      retryMaxMs: positiveInteger('WEBHOOK_RETRY_MAX_MS', env.WEBHOOK_RETRY_MAX_MS, 10 * 60_000),
+      disableAfterMs: positiveInteger('WEBHOOK_DISABLE_AFTER_MS', env.WEBHOOK_DISABLE_AFTER_MS, 24 * 3600_000),
+    },
   };
 }
 

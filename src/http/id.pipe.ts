@@ -5,7 +5,7 @@ import { ProblemException } from './problem';
 /** Path ids are UUIDs, lower-cased; anything else names nothing that can exist: 404. */
 @Injectable()
 export class IdPipe implements PipeTransform<string, string> {
-  constructor(private readonly kind: 'article' | 'source' | 'quote' | 'claim') {}
+  constructor(private readonly kind: 'article' | 'source' | 'quote' | 'claim' | 'webhook') {}
 
   transform(value: string): string {
     // Not echoed: it is the client's text, not an id.

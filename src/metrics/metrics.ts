@@ -4,7 +4,8 @@ import { DomainError } from '../newsroom/domain-error';
 /** How a command ended: API.md's `copydesk_commands_total{outcome}`. */
 export type CommandOutcome = 'ok' | 'rejected' | 'conflict' | 'error';
 /** How one webhook delivery attempt ended. */
-export type WebhookDeliveryOutcome = 'delivered' | 'retrying' | 'failed';
+/** A webhook attempt: answered 2xx; failed (it will be tried again); or the last, after which the subscription is disabled. */
+export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'disabled';
 
 export const PROJECTION_STATES = ['running', 'rebuilding', 'failed', 'stopped'] as const;
 
@@ -154,11 +155,6 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-/** Records one webhook delivery attempt's outcome on the application's metrics (a no-op without them). */
-export function recordWebhookDelivery(metrics: Metrics | null | undefined, outcome: WebhookDeliveryOutcome): void {
-  metrics?.webhookDelivery(outcome);
 }
 
 /** Seconds since `started` (a `performance.now()` reading). */

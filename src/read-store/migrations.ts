@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { WEBHOOKS_SCHEMA } from '../distribution/webhooks/webhook-store';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
 import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
@@ -51,6 +52,7 @@ const MIGRATIONS: Migration[] = [
             ADD COLUMN IF NOT EXISTS owner uuid,
             ADD COLUMN IF NOT EXISTS lease_until timestamptz`,
   },
+  { id: '009-webhooks', sql: WEBHOOKS_SCHEMA },
 ];
 
 const EVENT_LOG_MIGRATIONS: Migration[] = [

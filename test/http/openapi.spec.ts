@@ -191,6 +191,21 @@ describe('the OpenAPI document', () => {
     expect(diff.body).toMatchObject({ headline: { before: 'Bridge to close' }, bodyDiff: 'lines', status: { before: 'draft', after: 'published' } });
     expect(diff.body.claims.verdicts).toHaveLength(1);
     expect((await go({ method: 'GET', path: `${A}/audit/verify` })).body).toMatchObject({ valid: true, firstBreak: null });
+    expect((await go({ method: 'GET', path: `${A}/ninjs` })).body).toMatchObject({ pubstatus: 'usable', subjects: [{ literal: 'local-infrastructure' }] });
+    expect((await go({ method: 'GET', path: `${A}/ninjs?revision=0` })).body).toMatchObject({ version: '0', pubstatus: 'withheld' });
+    expect((await go({ method: 'GET', path: `${A}/claim-reviews` })).body).toEqual([expect.objectContaining({ '@type': 'ClaimReview', claimReviewed: 'The council voted to close the bridge' })]);
+    await refused({ method: 'GET', path: `${A}/ninjs?revision=999` }, 404, 'revision-not-found');
+
+    // Webhooks (admin): this app does not allow private destinations; a public address is not looked up.
+    const hook = (await write({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'https://93.184.215.14/hook', events: ['ArticlePublished'] } }, 201)).body;
+    expect(hook.secret).toMatch(/^whsec_/);
+    await refused({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'http://127.0.0.1/hook', events: ['*'] } }, 422, 'webhook-destination-refused');
+    expect((await go({ method: 'GET', path: '/admin/webhooks', as: 'ada' })).body.items).toEqual([expect.objectContaining({ id: hook.id })]);
+    expect((await go({ method: 'GET', path: `/admin/webhooks/${hook.id}`, as: 'ada' })).body).toMatchObject({ id: hook.id, events: ['ArticlePublished'] });
+    expect((await go({ method: 'GET', path: `/admin/webhooks/${hook.id}/deliveries`, as: 'ada' })).status).toBe(200);
+    const doomed = (await write({ method: 'POST', path: '/admin/webhooks', as: 'ada', body: { url: 'https://93.184.215.14/other', events: ['*'] } }, 201)).body;
+    await write({ method: 'DELETE', path: `/admin/webhooks/${doomed.id}`, as: 'ada' }, 200);
+    for (const path of ['/admin/webhooks?limit=0', `/admin/webhooks/${hook.id}/deliveries?cursor=nonsense`]) await refused({ method: 'GET', path, as: 'ada' }, 400, 'validation-failed');
     expect((await go({ method: 'GET', path: '/health', as: null })).body.status).toBe('ok');
     expect((await go({ method: 'GET', path: '/metrics', as: null })).text).toMatch(/^copydesk_commands_total\{command="DraftArticle",outcome="ok"\} \d+$/m);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).body.items.length).toBeGreaterThan(0);
@@ -198,7 +213,7 @@ describe('the OpenAPI document', () => {
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).status).toBe(200);
 
     await refused({ method: 'GET', path: `${A}/diff?to=999` }, 404, 'revision-not-found');
-    for (const path of ['/articles?status=lost', `${A}/claims?verdict=maybe`, '/audit?since=2024-02-30', `${A}/revisions/first`, `${A}/diff?from=5&to=1`, '/topics?limit=0'])
+    for (const path of ['/articles?status=lost', `${A}/claims?verdict=maybe`, '/audit?since=2024-02-30', `${A}/revisions/first`, `${A}/diff?from=5&to=1`, '/topics?limit=0', `${A}/ninjs?revision=first`])
       await refused({ method: 'GET', path }, 400, 'validation-failed');
   });
 

@@ -149,10 +149,10 @@ describe('GET /metrics', () => {
     const metrics = t.app.get(Metrics);
     metrics.webhookDelivery('delivered');
     metrics.webhookDelivery('delivered');
-    metrics.webhookDelivery('retrying');
+    metrics.webhookDelivery('failed');
     const { samples } = await scrape();
     expect(value(samples, 'copydesk_webhook_deliveries_total', { outcome: 'delivered' })).toBe(2);
-    expect(value(samples, 'copydesk_webhook_deliveries_total', { outcome: 'retrying' })).toBe(1);
+    expect(value(samples, 'copydesk_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
   });
 });
 
