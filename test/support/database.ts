@@ -40,6 +40,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const client = new Client({ connectionString: serverUrl() });
       await client.connect();
       try {
+        // A pool's end() resolves before its sockets have closed: give them a moment, so that FORCE
+        // terminates only connections a spec really left open (a terminated idle client of a pool
+        // without an error listener is an uncaught error in whatever spec runs next).
+        for (const deadline = Date.now() + 2000; Date.now() < deadline; ) {
+          const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();
