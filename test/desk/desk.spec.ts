@@ -553,6 +553,14 @@ describe('the desk, in a real browser', () => {
       const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
       expect(sent.signature.split(' ')).toContain(`v1,${createHmac('sha256', key).update(`${sent.id}.${sent.timestamp}.${sent.body}`).digest('base64')}`);
       await look(page, '12b-admin-webhooks');
+      // On a phone, the subscription and its deliveries fit the screen (one column, labelled cells).
+      const phone = await signedIn(tokens.admin, '/desk/admin', { width: 390, height: 844 });
+      const phoneCard = phone.page.locator(`article[data-webhook-id="${hook.id}"]`);
+      await phoneCard.locator('summary').click();
+      await phoneCard.locator('table.deliveries tbody tr').filter({ hasText: 'delivered' }).waitFor();
+      await expect(phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+      await screenshot(phone.page, '12c-phone-admin-webhooks');
+      await phone.context.close();
 
       // Once the page is left, the secret is nowhere: the list never carries it.
       await page.reload();
