@@ -1,12 +1,14 @@
 // @ts-check
 // `/desk/admin` (administrators): the projections with their position, lag and status, and a rebuild
-// button whose progress is polled live from `GET /admin/projections` until the rebuild is done.
+// button whose progress is polled live from `GET /admin/projections` until the rebuild is done; and the
+// webhook subscriptions with their deliveries (webhooks-panel.js).
 
 import { enc, get, write } from './api.js';
 import { focus, h, replace } from './dom.js';
 import { time } from './format.js';
 import { refusal, success } from './refusals.js';
 import { hasRole } from './session.js';
+import { webhooksPanel } from './webhooks-panel.js';
 
 /** How often the table refreshes while a rebuild runs (and shortly after one was requested). */
 const POLL_MS = 1000;
@@ -116,12 +118,7 @@ export async function renderAdmin(main, who) {
       h('div', { class: 'buttons' }, h('button', { type: 'button', class: 'quiet', text: 'Refresh', on: { click: refresh } })),
       live,
     ),
-    h(
-      'section',
-      { 'aria-labelledby': 'webhooks-title', 'data-testid': 'webhooks' },
-      h('h2', { id: 'webhooks-title', text: 'Webhooks' }),
-      h('p', { class: 'muted', text: 'Webhook subscriptions and their recent deliveries will be listed here once this server delivers webhooks.' }),
-    ),
+    webhooksPanel(),
   );
   await refresh();
 }

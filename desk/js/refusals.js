@@ -82,6 +82,15 @@ export function explain(error, action, known = {}) {
       return { summary: `The server cannot reach its store just now. Try again ${retryAfter(error.headers)}.`, details: [] };
     case 'article-retracted':
       return { summary: `The article has been retracted and can no longer change.`, details: [] };
+    case 'webhook-destination-refused': {
+      const why = Array.isArray(p.errors) && typeof p.errors[0]?.message === 'string' ? p.errors[0].message : detail;
+      return {
+        summary: `The server refused this destination: ${why}.`,
+        details: ['Webhooks go to public http(s) addresses only. A receiver on this network needs the server started with WEBHOOK_ALLOW_PRIVATE=true.'],
+      };
+    }
+    case 'webhook-not-found':
+      return { summary: `Could not ${action}: ${detail} Someone may have deleted it; the list shows what is left.`, details: [] };
     case 'network':
       return { summary: detail, details: [] };
     default:

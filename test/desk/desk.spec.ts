@@ -1,14 +1,17 @@
+import { createHmac } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { signToken } from '../../src/auth/jwt';
 import { TestApp, startTestApp } from '../support/app';
 import { tamper } from '../support/tamper';
+import { Receiver } from '../distribution/receiver';
 import { PageWatch, launchChromium, openPage, screenshot } from '../support/browser';
 import { BODY, REVISED, Story, XSS_HEADLINE, blockers, bodyText, claimItem, fileStory, look, rebuiltAt, recordVerdict } from './desk-story';
 
 /*
  * The desk in a real browser (headless Chromium), against the real application on a free port: the
  * review of one story by a reporter, a fact checker and two editors in turn, its history and diffs,
- * untrusted text, the page's Content-Security-Policy, the admin page, and a phone-sized screen.
+ * untrusted text, the page's Content-Security-Policy, the admin page (projections, webhooks), and a
+ * phone-sized screen. Webhooks go to a real receiver on 127.0.0.1, hence WEBHOOK_ALLOW_PRIVATE=true.
  * The specs run in order: each person picks the story up where the one before left it.
  */
 
@@ -29,7 +32,7 @@ describe('the desk, in a real browser', () => {
   let xssId: string;
 
   beforeAll(async () => {
-    [t, browser] = await Promise.all([startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '100000' } }), launchChromium()]);
+    [t, browser] = await Promise.all([startTestApp({ env: { RATE_LIMIT_WRITES_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE: 'true' } }), launchChromium()]);
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
     tokens.reporter = t.token(['reporter'], 'rita', 'Rita Reporter');
@@ -458,7 +461,7 @@ describe('the desk, in a real browser', () => {
     await expect(page.locator('tr[data-projection] th').allTextContents()).resolves.toEqual(fromApi.map((p) => p.name));
     await expect(page.locator('tr[data-projection="articles"] td[data-label="Status"]').textContent()).resolves.toBe('running');
     await expect(page.locator('tr[data-projection="articles"] td[data-label="Lag"]').textContent()).resolves.toBe('0');
-    await expect(page.getByTestId('webhooks').textContent()).resolves.toContain('will be listed here once this server delivers webhooks');
+    await page.getByTestId('no-webhooks').waitFor();
 
     const polled = () => requests.filter((r) => r.method === 'GET' && r.url.endsWith('/admin/projections')).length;
     const before = polled();
@@ -480,6 +483,128 @@ describe('the desk, in a real browser', () => {
     await reporter.page.goto('/desk/admin');
     await expect(reporter.page.getByRole('alert').textContent()).resolves.toBe('This page is for administrators: your token has no admin role.');
     await expect(reporter.page.getByRole('link', { name: 'Admin' }).count()).resolves.toBe(0);
+  });
+
+  it('shows an administrator the webhook subscriptions: registers one (its secret once), shows a write delivered and the position advancing, explains refusals, deletes one after asking', async () => {
+    const receiver = await new Receiver().start();
+    let strict: TestApp | undefined;
+    try {
+      const { page, errors, dialogs } = await person('admin');
+      await page.goto('/desk/admin');
+      const panel = page.getByTestId('webhooks');
+      await panel.getByTestId('no-webhooks').waitFor();
+      const register = async (url: string, events: string, description = '') => {
+        await panel.getByLabel('Destination URL').fill(url);
+        await panel.getByLabel('Events').fill(events);
+        await panel.getByLabel('Description (optional)').fill(description);
+        await panel.getByRole('button', { name: 'Register webhook' }).click();
+      };
+
+      // A destination that is not http(s) is refused (400 naming url), in words; nothing is registered.
+      await register('ftp://127.0.0.1/hook', '*');
+      await expect(panel.getByRole('alert').innerText()).resolves.toBe('Some fields need attention before you can register the webhook:\n\nurl: url must be an http(s) URL');
+      await register('http://127.0.0.1:9/hook', 'NoSuchEvent, *');
+      await expect(panel.getByRole('alert').filter({ hasText: 'events:' }).innerText()).resolves.toMatch(/^Some fields need attention before you can register the webhook:\n\nevents: each of events must be "\*" or an event type: ArticleDrafted, /);
+      await expect(t.http().get('/admin/webhooks').set('authorization', `Bearer ${tokens.admin}`).then((r) => r.body.items)).resolves.toEqual([]);
+
+      // Registered to a real receiver, from the form: the secret is shown once, with a note that says so.
+      // The url and description are untrusted text (an HTML entity in the url, markup in the description).
+      const url = `${receiver.url}?from=desk&amp;x=1`;
+      const description = '<img src=x onerror="window.__xss=4">Syndication <b>feed</b>';
+      await register(url, ' ArticleDrafted,HeadlineChanged ', description);
+      const secretBox = panel.getByTestId('webhook-secret');
+      await secretBox.waitFor();
+      const secret = (await secretBox.locator('code').textContent())!;
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+      await expect(secretBox.innerText()).resolves.toContain('Copy it now: it will not be shown again.');
+      const [hook] = (await t.http().get('/admin/webhooks').set('authorization', `Bearer ${tokens.admin}`)).body.items as { id: string; url: string; events: string[]; position: string; description: string }[];
+      expect(hook).toMatchObject({ url, events: ['ArticleDrafted', 'HeadlineChanged'], description });
+      const card = page.locator(`article[data-webhook-id="${hook.id}"]`);
+      const fact = (name: string) => card.locator(`dd[data-field="${name}"]`).innerText();
+      await expect(card.locator('h3').textContent()).resolves.toBe(url);
+      await expect(fact('description')).resolves.toBe(description);
+      await expect(fact('events')).resolves.toBe('ArticleDrafted, HeadlineChanged');
+      await expect(fact('status')).resolves.toBe('active');
+      await expect(fact('position')).resolves.toBe(hook.position);
+      await expect(fact('lastError')).resolves.toBe('—');
+      await expect(page.locator('[data-testid="webhooks"] img, [data-testid="webhooks"] b').count()).resolves.toBe(0);
+      await expect(page.evaluate(() => window.__xss)).resolves.toBeUndefined();
+
+      // Its deliveries open from the keyboard; none yet.
+      await card.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      await card.getByText('Nothing delivered yet').waitFor();
+
+      // A write: the page, polling, shows the checkpoint reach it and the delivery listed as delivered.
+      const drafted = await t.http().post('/articles').set('authorization', `Bearer ${tokens.reporter}`).send({ headline: 'Ferry timetable changes', body: 'The ferry runs hourly from Monday.' });
+      expect(drafted.status).toBe(201);
+      const { id: draftedId, position } = drafted.body as { id: string; position: string };
+      await receiver.until(() => receiver.delivered.length === 1, 20_000, 'the drafted article to be delivered');
+      const row = card.locator('table.deliveries tbody tr');
+      await row.filter({ hasText: 'delivered' }).waitFor();
+      await expect(fact('position')).resolves.toBe(position);
+      expect(BigInt(position)).toBeGreaterThan(BigInt(hook.position));
+      await expect(row.count()).resolves.toBe(1);
+      const cells = await row.locator('td').allInnerTexts();
+      expect(cells.slice(0, 7)).toEqual(['ArticleDrafted', `article-${draftedId}`, position, '1', 'delivered', '200', '—']);
+      expect(cells[7]).not.toBe('—');
+      // The secret the page showed is the one the deliveries are signed with.
+      const sent = receiver.delivered[0];
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      expect(sent.signature.split(' ')).toContain(`v1,${createHmac('sha256', key).update(`${sent.id}.${sent.timestamp}.${sent.body}`).digest('base64')}`);
+      await look(page, '12b-admin-webhooks');
+      // On a phone, the subscription and its deliveries fit the screen (one column, labelled cells).
+      const phone = await signedIn(tokens.admin, '/desk/admin', { width: 390, height: 844 });
+      const phoneCard = phone.page.locator(`article[data-webhook-id="${hook.id}"]`);
+      await phoneCard.locator('summary').click();
+      await phoneCard.locator('table.deliveries tbody tr').filter({ hasText: 'delivered' }).waitFor();
+      await expect(phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+      await screenshot(phone.page, '12c-phone-admin-webhooks');
+      await phone.context.close();
+
+      // Once the page is left, the secret is nowhere: the list never carries it.
+      await page.reload();
+      await card.waitFor();
+      await expect(page.locator('main').innerText()).resolves.not.toContain(secret);
+      await expect(panel.getByTestId('webhook-secret').count()).resolves.toBe(0);
+
+      // Deleting asks first; Cancel keeps it, confirming deletes it.
+      await card.getByRole('button', { name: 'Delete…' }).click();
+      await expect(card.getByRole('alert').innerText()).resolves.toBe(`Delete the subscription to ${url}? Deliveries stop at once; its delivery history stays on the server.`);
+      await card.getByRole('button', { name: 'Cancel' }).click();
+      await expect(card.getByRole('button', { name: 'Delete…' }).evaluate((b) => b === document.activeElement)).resolves.toBe(true);
+      await card.getByRole('button', { name: 'Delete…' }).click();
+      await card.getByRole('button', { name: 'Yes, delete it' }).click();
+      await panel.getByRole('status').filter({ hasText: `The subscription to ${url} is deleted: nothing more is delivered to it.` }).waitFor();
+      await panel.getByTestId('no-webhooks').waitFor();
+      await expect(t.http().get(`/admin/webhooks/${hook.id}`).set('authorization', `Bearer ${tokens.admin}`).then((r) => [r.status, r.body.type])).resolves.toEqual([404, 'webhook-not-found']);
+      expect(dialogs).toEqual([]);
+      expect(errors).toEqual([]);
+
+      // A server that refuses private destinations (the default) says why, in words, and registers nothing.
+      strict = await startTestApp();
+      await strict.app.listen(0, '127.0.0.1');
+      const strictBase = `http://127.0.0.1:${(strict.app.getHttpServer().address() as { port: number }).port}`;
+      const other = await openPage(browser, strictBase);
+      await other.page.goto('/desk/admin');
+      await other.page.getByLabel('Token').fill(strict.token(['admin'], 'ada', 'Ada Admin'));
+      await other.page.getByRole('button', { name: 'Sign in' }).click();
+      const otherPanel = other.page.getByTestId('webhooks');
+      await otherPanel.getByTestId('no-webhooks').waitFor();
+      await otherPanel.getByLabel('Destination URL').fill(receiver.url);
+      await otherPanel.getByRole('button', { name: 'Register webhook' }).click();
+      await expect(otherPanel.getByRole('alert').innerText()).resolves.toBe(
+        [
+          `The server refused this destination: the destination's host 127.0.0.1 is on a loopback or private network (127.0.0.1); set WEBHOOK_ALLOW_PRIVATE=true to allow it.`,
+          'Webhooks go to public http(s) addresses only. A receiver on this network needs the server started with WEBHOOK_ALLOW_PRIVATE=true.',
+        ].join('\n\n'),
+      );
+      await expect(strict.http().get('/admin/webhooks').set('authorization', `Bearer ${strict.token(['admin'], 'ada', 'Ada Admin')}`).then((r) => r.body.items)).resolves.toEqual([]);
+      await other.context.close();
+    } finally {
+      await strict?.close();
+      await receiver.stop();
+    }
   });
 
   it('is readable on a phone: one column, nothing wider than the screen', async () => {
