@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { Projection } from '../../projections/projection';
 import { EventStore, StoreUnavailableError, comparePositions } from '../event-store/event-store';
-import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
+import { Pause, holdLockConnection } from '../read-store/lock-connection';
 import { countEvents } from './event-count';
 import {
   LOCK_NAMESPACE,
@@ -88,7 +88,7 @@ export class ProjectionRunner {
   private readonly graceMs: number;
   private supervising: Promise<void> | null = null;
   private stopped = false;
-  private wakeSupervisor: () => void = () => undefined;
+  private readonly pause = new Pause(() => this.stopped);
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.projections = options.projections;
@@ -127,7 +127,7 @@ export class ProjectionRunner {
   /** Stops feeding (in-flight batches finish or roll back) and releases the locks. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeSupervisor();
+    this.pause.wake();
     await this.supervising;
     this.supervising = null;
   }
@@ -137,66 +137,38 @@ export class ProjectionRunner {
     return [...this.workers.values()].filter((w) => w.active).map((w) => w.name);
   }
 
-  private async supervise(): Promise<void> {
-    let delay = 100;
+  private supervise(): Promise<void> {
     let lastHousekeeping = 0;
-    while (!this.stopped) {
-      const client = new Client({
-        connectionString: this.options.databaseUrl,
-        application_name: this.options.applicationName ?? 'copydesk-projection-runner',
-        ...PG_TIMEOUTS,
-      });
-      let lost = false;
-      const connectionLost = new Promise<void>((resolve) => {
-        client.on('error', () => ((lost = true), resolve()));
-        client.on('end', () => ((lost = true), resolve()));
-      });
-      try {
-        await client.connect();
-        client.on('notification', (message) => this.onNotification(message.payload ?? ''));
-        await client.query(`LISTEN ${PROJECTIONS_CHANNEL}`);
-        delay = 100;
-        while (!this.stopped && !lost) {
-          for (const worker of this.workers.values()) {
-            if (worker.active || this.stopped) continue;
-            const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, lockKey(worker.name)]);
-            if (rows[0].locked) {
-              this.logger.log(`projection ${worker.name}: active in this process`);
-              worker.activate();
-            }
+    return holdLockConnection(
+      {
+        databaseUrl: this.options.databaseUrl,
+        applicationName: this.options.applicationName ?? 'copydesk-projection-runner',
+        channel: PROJECTIONS_CHANNEL,
+        onNotification: (payload) => this.onNotification(payload),
+        pollMs: this.standbyPollMs,
+        pause: this.pause,
+        stopped: () => this.stopped,
+        logger: this.logger,
+        label: 'projection runner',
+      },
+      async (client) => {
+        for (const worker of this.workers.values()) {
+          if (worker.active || this.stopped) continue;
+          const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, lockKey(worker.name)]);
+          if (rows[0].locked) {
+            this.logger.log(`projection ${worker.name}: active in this process`);
+            worker.activate();
           }
-          if (Date.now() - lastHousekeeping > Math.min(this.graceMs, 10_000)) {
-            lastHousekeeping = Date.now();
-            await dropRetiredSchemas(this.options.pool, this.graceMs).catch(() => undefined);
-          }
-          await Promise.race([connectionLost, this.pause(this.standbyPollMs)]);
-          // A server that stopped answering sends no error: without an answer, the locks may be gone.
-          if (!this.stopped && !lost) await client.query('SELECT 1');
         }
-      } catch (error) {
-        if (!this.stopped) this.logger.warn(`projection runner connection: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      // Stop applying before the locks go (when the connection ends), never after.
-      await Promise.all([...this.workers.values()].map((w) => w.deactivate()));
-      await client.end().catch(() => undefined);
-      if (this.stopped) break;
-      await this.pause(delay);
-      delay = Math.min(delay * 2, 2000);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeSupervisor = () => undefined;
-        resolve();
-      }
-      this.wakeSupervisor = done;
-      if (this.stopped) done();
-    });
+        if (Date.now() - lastHousekeeping > Math.min(this.graceMs, 10_000)) {
+          lastHousekeeping = Date.now();
+          await dropRetiredSchemas(this.options.pool, this.graceMs).catch(() => undefined);
+        }
+      },
+      async () => {
+        await Promise.all([...this.workers.values()].map((w) => w.deactivate()));
+      },
+    );
   }
 
   private onNotification(payload: string): void {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { WebhookSettings } from '../../config/configuration';
 import { AllSubscription, EventStore, RecordedEvent } from '../../event-store/event-store';
-import { PG_TIMEOUTS } from '../../event-store/postgres-timeouts';
+import { Pause, holdLockConnection } from '../../read-store/lock-connection';
 import { SourceKind } from '../../newsroom/source/source.decider';
 import { createPoster, Poster } from './http-post';
 import { StreamCache, buildPayload, wanted } from './payload';
@@ -52,7 +52,7 @@ export class WebhookDeliverer {
   private readonly pollMs: number;
   private running: Promise<void> | null = null;
   private stopped = false;
-  private wake: () => void = () => undefined;
+  private readonly pause = new Pause(() => this.stopped);
 
   constructor(private readonly options: DelivererOptions) {
     this.logger = options.logger ?? new Logger('Webhooks');
@@ -67,7 +67,7 @@ export class WebhookDeliverer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake();
+    this.pause.wake();
     await this.running;
     this.running = null;
   }
@@ -75,43 +75,34 @@ export class WebhookDeliverer {
   /** Whether this process holds the delivery lock. */
   private holding = false;
 
-  private async supervise(): Promise<void> {
-    let delay = 100;
-    while (!this.stopped) {
-      const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'copydesk-webhooks', ...PG_TIMEOUTS });
-      let lost = false;
-      const connectionLost = new Promise<void>((resolve) => {
-        client.on('error', () => ((lost = true), resolve()));
-        client.on('end', () => ((lost = true), resolve()));
-      });
-      try {
-        await client.connect();
-        client.on('notification', () => this.wake());
-        await client.query(`LISTEN ${WEBHOOKS_CHANNEL}`);
-        delay = 100;
-        while (!this.stopped && !lost) {
-          if (!this.holding) {
-            const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, LOCK_KEY]);
-            if (rows[0].locked) {
-              this.holding = true;
-              this.logger.log('webhook delivery: active in this process');
-            }
+  private supervise(): Promise<void> {
+    return holdLockConnection(
+      {
+        databaseUrl: this.options.databaseUrl,
+        applicationName: 'copydesk-webhooks',
+        channel: WEBHOOKS_CHANNEL,
+        onNotification: () => this.pause.wake(),
+        pollMs: this.pollMs,
+        pause: this.pause,
+        stopped: () => this.stopped,
+        logger: this.logger,
+        label: 'webhook delivery',
+      },
+      async (client) => {
+        if (!this.holding) {
+          const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, LOCK_KEY]);
+          if (rows[0].locked) {
+            this.holding = true;
+            this.logger.log('webhook delivery: active in this process');
           }
-          if (this.holding) await this.reconcile();
-          await Promise.race([connectionLost, this.pause(this.pollMs)]);
-          if (!this.stopped && !lost) await client.query('SELECT 1');
         }
-      } catch (error) {
-        if (!this.stopped) this.logger.warn(`webhook delivery connection: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      // Stop delivering before the lock goes (when the connection ends), never after.
-      await this.stopLoops([...this.loops.keys()]);
-      this.holding = false;
-      await client.end().catch(() => undefined);
-      if (this.stopped) break;
-      await this.pause(delay);
-      delay = Math.min(delay * 2, 2000);
-    }
+        if (this.holding) await this.reconcile();
+      },
+      async () => {
+        await this.stopLoops([...this.loops.keys()]);
+        this.holding = false;
+      },
+    );
   }
 
   /** Starts a loop for each deliverable subscription without one; stops the loops of deleted or disabled ones. */
@@ -135,20 +126,6 @@ export class WebhookDeliverer {
         await loop?.stop();
       }),
     );
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wake = () => undefined;
-        resolve();
-      }
-      this.wake = done;
-      if (this.stopped) done();
-    });
   }
 }
 
