@@ -7,7 +7,7 @@ import { EVENT_STORE, EventStore } from '../../event-store/event-store';
 import { IdPipe } from '../../http/id.pipe';
 import { PG_POOL } from '../../http/idempotency.interceptor';
 import { PageOf, WriteAnswerDto } from '../../http/openapi/answers.dto';
-import { IDEMPOTENT_REPLAYED, IdempotencyKeyHeader, Operation } from '../../http/openapi/operations';
+import { IDEMPOTENT_REPLAYED, IdempotencyKeyHeader, Operation, REQUEST_PROBLEMS } from '../../http/openapi/operations';
 import { ProblemType } from '../../http/openapi/problem-types';
 import { QueryParams, pageRequest, positionKey, toPage } from '../../http/pagination';
 import { ProblemException } from '../../http/problem';
@@ -23,17 +23,6 @@ import { CreateWebhookDto, CreatedWebhookDto, DeliveryDto, WebhookDto } from './
 
 export const WEBHOOK_EVENTS = Symbol('WEBHOOK_EVENTS');
 
-const WRITE_PROBLEMS: ProblemType[] = [
-  'validation-failed',
-  'malformed-json',
-  'unauthorized',
-  'idempotency-key-in-flight',
-  'payload-too-large',
-  'unsupported-media-type',
-  'idempotency-key-reused',
-  'rate-limited',
-  'store-unavailable',
-];
 const READ_PROBLEMS: ProblemType[] = ['unauthorized'];
 const SUBSCRIPTIONS_CURSOR = 'webhooks';
 const DELIVERIES_CURSOR = 'webhook-deliveries';
@@ -84,7 +73,7 @@ export class WebhooksController {
         'Deliveries start with the first event after this one, in log order. The answer is the only place the `secret` is shown. Recorded in the audit trail as `WebhookSubscribed` (stream `webhook-<id>`; the destination by origin only, never the secret).',
       problems: ['webhook-destination-refused'],
     },
-    WRITE_PROBLEMS,
+    REQUEST_PROBLEMS,
   )
   @IdempotencyKeyHeader()
   @ApiResponse({ status: 201, description: 'Subscribed.', type: CreatedWebhookDto, headers: { 'Idempotent-Replayed': IDEMPOTENT_REPLAYED } })
@@ -141,7 +130,7 @@ export class WebhooksController {
       description: 'Recorded in the audit trail as `WebhookUnsubscribed`. The answer is the write answer of that event (stream `webhook-<id>`).',
       problems: ['webhook-not-found'],
     },
-    WRITE_PROBLEMS,
+    REQUEST_PROBLEMS,
   )
   @IdempotencyKeyHeader()
   @ApiResponse({ status: 200, description: 'Deleted.', type: WriteAnswerDto, headers: { 'Idempotent-Replayed': IDEMPOTENT_REPLAYED } })

@@ -79,19 +79,20 @@ export const IdempotencyKeyHeader = () =>
 export const WaitForPositionHeader = (description = "Wait (at most 5 s) until the read models have projected this position (a write answer's `position`), else 503 `projection-lagging`.") =>
   ApiHeader({ name: 'X-Wait-For-Position', required: false, description, schema: { type: 'string', pattern: '^"?\\d{1,30}"?$', example: '123456' } });
 
-const WRITE_PROBLEMS: ProblemType[] = [
+/** The problems any write request may answer before (or whatever) it runs: its body, token, key, rate and store. */
+export const REQUEST_PROBLEMS: readonly ProblemType[] = [
   'validation-failed',
   'malformed-json',
   'unauthorized',
-  'concurrency-conflict',
   'idempotency-key-in-flight',
-  'revision-mismatch',
   'payload-too-large',
   'unsupported-media-type',
   'idempotency-key-reused',
   'rate-limited',
   'store-unavailable',
 ];
+/** A command's: the request's, and the race it may lose. */
+const WRITE_PROBLEMS: ProblemType[] = [...REQUEST_PROBLEMS, 'concurrency-conflict', 'revision-mismatch'];
 
 export interface WriteDoc extends OperationDoc {
   /** A POST to a collection: 201 when it appended; with `unchanged`, 200 when it changed nothing; with `location`, `Location` names what it made. */

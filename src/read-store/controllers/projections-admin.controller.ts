@@ -4,23 +4,12 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '../../auth/auth.guard';
 import { PageOf } from '../../http/openapi/answers.dto';
-import { IDEMPOTENT_REPLAYED, IdempotencyKeyHeader, Operation, ReadModelOperation } from '../../http/openapi/operations';
+import { IDEMPOTENT_REPLAYED, IdempotencyKeyHeader, Operation, REQUEST_PROBLEMS, ReadModelOperation } from '../../http/openapi/operations';
 import { GetProjectionStatuses, RequestProjectionRebuild } from '../queries/projections.queries';
 import { ProjectionStatusDto } from './newsroom-answers.dto';
 import { READ_POSITION_HEADER } from './read-answer';
 
-const REBUILD_PROBLEMS = [
-  'validation-failed',
-  'malformed-json',
-  'unauthorized',
-  'projection-not-found',
-  'idempotency-key-in-flight',
-  'payload-too-large',
-  'unsupported-media-type',
-  'idempotency-key-reused',
-  'rate-limited',
-  'store-unavailable',
-] as const;
+const REBUILD_PROBLEMS = [...REQUEST_PROBLEMS, 'projection-not-found'] as const;
 
 @ApiTags('admin')
 @ApiBearerAuth()
