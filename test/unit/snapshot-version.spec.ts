@@ -14,19 +14,23 @@ import { SOURCE_SNAPSHOT_VERSION } from '../../src/newsroom/source/source.decide
  * the new version; if it cannot (a comment, a rename), record the new fingerprint under the same one.
  */
 const KNOWN: Record<string, Record<string, string>> = {
-  article: { '1': 'aa4e648761e80c45', '2': '0cc753c383ba5725' },
+  article: { '1': 'aa4e648761e80c45', '2': '4b52d1285a135e6d' }, // '2' was 0cc753c383ba5725 until state and evolve moved to article.state.ts unchanged
   source: { '1': '4b584b7cfc7df44d' },
 };
 
 const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
-/** From the state section's banner to the decide section's; the version constant itself is left out. */
+/**
+ * From the state section's banner to the decide section's (or to the end of a file that holds state and
+ * evolve alone); the version constant itself is left out.
+ */
 function evolveSection(file: string): string {
   const text = read(file);
   const from = text.search(/^\/\/ ─+ state ──$/m);
-  const to = text.search(/^\/\/ ─+ decide ──$/m);
-  if (from < 0 || to < from) throw new Error(`${file}: the state and decide section banners are gone; update this spec`);
+  const decide = text.search(/^\/\/ ─+ decide ──$/m);
+  const to = decide < 0 ? text.length : decide;
+  if (from < 0 || to < from) throw new Error(`${file}: the state section banner is gone; update this spec`);
   return text
     .slice(from, to)
     .split('\n')
@@ -38,7 +42,7 @@ const fingerprint = (...parts: string[]) => createHash('sha256').update(parts.jo
 
 describe('snapshot versions', () => {
   it(`article: the state and evolve are those of snapshot version ${ARTICLE_SNAPSHOT_VERSION}`, () => {
-    const now = fingerprint(evolveSection('src/newsroom/article/article.decider.ts'), read('src/newsroom/text.ts'));
+    const now = fingerprint(evolveSection('src/newsroom/article/article.state.ts'), read('src/newsroom/text.ts'));
     expect({ version: ARTICLE_SNAPSHOT_VERSION, fingerprint: now }).toEqual({ version: ARTICLE_SNAPSHOT_VERSION, fingerprint: KNOWN.article[ARTICLE_SNAPSHOT_VERSION] });
   });
 
