@@ -11,12 +11,12 @@ import { LatencySummary, summarise } from './lib/stats';
 
 const RATE = 300;
 
-/** One read per projection; each waits (X-Wait-For-Position) on the projection it reads. */
+/** Reads of every kind of read model; each waits (X-Wait-For-Position) on the projections it reads. */
 const PROBES: { projection: string; path: (articleId: string) => string }[] = [
   { projection: 'articles', path: (id) => `/articles/${id}` },
   { projection: 'audit', path: (id) => `/articles/${id}/history?limit=1` },
-  { projection: 'claims', path: (id) => `/articles/${id}/claims?limit=1` },
-  { projection: 'topics', path: () => '/topics?limit=1' },
+  { projection: 'articles (claims)', path: (id) => `/articles/${id}/claims?limit=1` },
+  { projection: 'articles (topics)', path: () => '/topics?limit=1' },
   { projection: 'sources', path: () => '/sources?limit=1' },
 ];
 

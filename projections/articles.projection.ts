@@ -1,18 +1,23 @@
 import { ArticleDocument, ARTICLE_DOCUMENT_VERSION, foldArticleDocument } from '../src/newsroom/article/article.view';
 import { ARTICLE_EVENT_TYPES } from '../src/newsroom/article/article.decider';
-import { ProjectedEvent, Projection, Sql, streamEntityId } from './projection';
+import { ProjectedEvent, Projection, RequiredFields, Sql, refuseMalformed } from './projection';
+import { DerivedTable, RowChanges, streamsToEvolve, syncRows, toJson } from './stream-documents';
 
 /**
- * `articles`: everything `GET /articles` and `GET /articles/{id}` answer, one row per article
- * holding its `ArticleDocument` (src/newsroom/article/article.view.ts: the decider's state plus
- * who and when, the same document time travel folds). Beside it, the columns the list filters on:
- * `status`, and `created_position` (the position of `ArticleDrafted`, the list's order and cursor).
- * Topic filters use the GIN index on the document's topics.
+ * `articles`: one row per article holding its `ArticleDocument` (src/newsroom/article/article.view.ts:
+ * the decider's state plus who and when, the same document time travel folds), which answers
+ * `GET /articles/{id}` whole. Beside it, the small tables the lists need, each a pure function of the
+ * documents (`derivedRows`):
  *
- * A batch is grouped by article: one statement loads the documents its events name, each is evolved
- * in memory with the batch's events for it, and one statement writes back those that changed. An
- * event at or below the revision already applied (stored, or earlier in the batch) is a re-delivery
- * and is passed by. The version follows the document's, so documents of an older shape are rebuilt.
+ * - `article_topics` (article, slug): the `topic` filters;
+ * - `article_claims` (article, claim, where recorded, verdict): `GET /claims` and an article's claims;
+ * - `article_quotes` (article, quote, source, where attributed): a source's quotes and its quote count;
+ * - `topics` (slug, label as first tagged, how many articles carry it now): `GET /topics`.
+ *
+ * A batch is grouped by article: one statement loads the documents its events name, each is evolved in
+ * memory with the batch's events for it (a re-delivery, at or below the revision applied, is passed by),
+ * one statement writes back those that changed, and one statement per derived table applies what
+ * changed in its rows. At most seven statements a batch, however large.
  */
 export const articlesProjection: Projection = {
   name: 'articles',
@@ -22,66 +27,122 @@ export const articlesProjection: Projection = {
        id               uuid PRIMARY KEY,
        created_position numeric NOT NULL UNIQUE,
        status           text NOT NULL,
-       doc              jsonb NOT NULL,
-       -- An event whose data does not make an article (a draft without a headline, a quote without text)
-       -- fails here, and is then isolated as the projection's poison event.
-       CHECK (jsonb_path_exists(doc, '$.article ? (@.headline.type() == "string" && @.body.type() == "string")')
-         AND NOT jsonb_path_exists(doc, '$.article.quotes.* ? (!(@.text.type() == "string") || !(@.speaker.type() == "string") || !(@.paragraph.type() == "number"))')
-         AND NOT jsonb_path_exists(doc, '$.article.topics[*] ? (!(@.slug.type() == "string") || !(@.label.type() == "string"))')
-         AND NOT jsonb_path_exists(doc, '$.article.claims.* ? (!(@.text.type() == "string"))')
-         AND NOT jsonb_path_exists(doc, '$.article.corrections[*] ? (!(@.text.type() == "string"))'))
+       doc              jsonb NOT NULL
      )`,
     `CREATE INDEX ON {articles} (status, created_position)`,
-    `CREATE INDEX ON {articles} USING gin ((doc -> 'article' -> 'topics') jsonb_path_ops)`,
+    `CREATE TABLE {article_topics} (
+       article_id uuid NOT NULL,
+       slug       text NOT NULL,
+       PRIMARY KEY (article_id, slug)
+     )`,
+    `CREATE INDEX ON {article_topics} (slug, article_id)`,
+    `CREATE TABLE {article_claims} (
+       article_id uuid NOT NULL,
+       claim_id   text NOT NULL,
+       seq        numeric NOT NULL UNIQUE,
+       verdict    text,
+       PRIMARY KEY (article_id, claim_id)
+     )`,
+    `CREATE INDEX ON {article_claims} (article_id, seq)`,
+    `CREATE INDEX ON {article_claims} (verdict, seq)`,
+    `CREATE TABLE {article_quotes} (
+       article_id    uuid NOT NULL,
+       quote_id      text NOT NULL,
+       source_id     uuid NOT NULL,
+       attributed_at numeric NOT NULL,
+       PRIMARY KEY (article_id, quote_id)
+     )`,
+    `CREATE INDEX ON {article_quotes} (source_id, attributed_at)`,
+    `CREATE TABLE {topics} (
+       slug          text PRIMARY KEY,
+       label         text NOT NULL,
+       article_count integer NOT NULL
+     )`,
   ],
-  // Version 1 stored rows, not documents. Raise this to `version` when articleView cannot read older documents.
-  readableFrom: 2,
+  // Older versions have no derived tables (1 stored rows, 2 documents alone). Raise this to `version`
+  // whenever the queries cannot read the tables of the version before.
+  readableFrom: ARTICLE_DOCUMENT_VERSION,
   types: new Set(ARTICLE_EVENT_TYPES),
   catchAll: false,
   apply: applyArticles,
 };
 
-interface Stored {
-  /** The stream's id as the log spells it. */
-  key: string;
-  /** The same id as PostgreSQL reads a uuid: the row's key. */
-  id: string;
-  created_position: string | null;
-  doc: ArticleDocument | null;
+/** What the lists need of one document, as rows of the derived tables (keyed as their primary keys). */
+export function derivedRows(id: string, doc: ArticleDocument | null) {
+  const article = doc?.article;
+  return {
+    topics: (article?.topics ?? []).map((t) => ({ article_id: id, slug: t.slug })),
+    claims: (article?.claimOrder ?? []).map((claimId) => {
+      const verdicts = article!.claims[claimId].verdicts;
+      return { article_id: id, claim_id: claimId, seq: doc!.recordedAt[claimId], verdict: verdicts.at(-1)?.verdict ?? null };
+    }),
+    quotes: (article?.quoteOrder ?? [])
+      .filter((quoteId) => article!.quotes[quoteId].source !== null && doc!.attributedAt[quoteId] !== undefined)
+      .map((quoteId) => ({ article_id: id, quote_id: quoteId, source_id: article!.quotes[quoteId].source!.id, attributed_at: doc!.attributedAt[quoteId] })),
+  };
+}
+
+const ARTICLE_TOPICS: DerivedTable = { table: 'article_topics', key: { article_id: 'uuid', slug: 'text' }, columns: {} };
+const ARTICLE_CLAIMS: DerivedTable = { table: 'article_claims', key: { article_id: 'uuid', claim_id: 'text' }, columns: { seq: 'numeric', verdict: 'text' } };
+const ARTICLE_QUOTES: DerivedTable = { table: 'article_quotes', key: { article_id: 'uuid', quote_id: 'text' }, columns: { source_id: 'uuid', attributed_at: 'numeric' } };
+
+/**
+ * What an article, a quote, a topic, a claim and a correction are made of: an event without it, or with
+ * text PostgreSQL cannot store, is refused, and the runner isolates it as the projection's poison event
+ * (see refuseMalformed).
+ */
+const REQUIRED: RequiredFields = {
+  ArticleDrafted: { headline: 'string', body: 'string', byline: 'string?', desk: 'string?' },
+  HeadlineChanged: { headline: 'string' },
+  BodyRevised: { body: 'string' },
+  QuoteAdded: { quoteId: 'string', text: 'string', speaker: 'string', paragraph: 'number' },
+  SourceAttributed: { quoteId: 'string', attribution: 'string?' },
+  QuoteWithdrawn: { quoteId: 'string' },
+  TopicTagged: { slug: 'string', label: 'string' },
+  TopicUntagged: { slug: 'string' },
+  ClaimRecorded: { claimId: 'string', text: 'string' },
+  ClaimVerdictRecorded: { claimId: 'string', note: 'string?' },
+  CorrectionIssued: { text: 'string' },
+};
+
+interface StoredArticle {
+  createdPosition: string;
+  doc: ArticleDocument;
+}
+
+/** One statement: the stored articles the batch's events name. */
+function loadArticles(sql: Sql) {
+  return async (keys: string[]) => {
+    const { rows } = await sql<{ key: string; id: string; created_position: string | null; doc: ArticleDocument | null }>(
+      `SELECT k.key, k.key::uuid::text AS id, a.created_position::text AS created_position, a.doc
+       FROM unnest($1::text[]) AS k(key) LEFT JOIN {articles} a ON a.id = k.key::uuid`,
+      [keys],
+    );
+    return rows.map(({ key, id, created_position, doc }) => ({ key, id, stored: doc && { createdPosition: created_position!, doc } }));
+  };
 }
 
 async function applyArticles(events: readonly ProjectedEvent[], sql: Sql): Promise<void> {
-  const byStream = new Map<string, ProjectedEvent[]>();
-  for (const event of events) {
-    const key = streamEntityId(event);
-    const list = byStream.get(key);
-    if (list) list.push(event);
-    else byStream.set(key, [event]);
-  }
-  if (byStream.size === 0) return;
-  // PostgreSQL reads the ids (an id that is no uuid fails the batch, and then its event alone).
-  const { rows } = await sql<Stored>(
-    `SELECT k.key, k.key::uuid::text AS id, a.created_position::text AS created_position, a.doc
-     FROM unnest($1::text[]) AS k(key) LEFT JOIN {articles} a ON a.id = k.key::uuid`,
-    [[...byStream.keys()]],
-  );
-  const articles = new Map<string, { createdPosition: string | null; doc: ArticleDocument | null; events: ProjectedEvent[] }>();
-  for (const row of rows) {
-    const article = articles.get(row.id) ?? { createdPosition: row.created_position, doc: row.doc, events: [] };
-    article.events.push(...byStream.get(row.key)!);
-    articles.set(row.id, article);
-  }
+  const streams = await streamsToEvolve<StoredArticle>(events, loadArticles(sql), (stored) => stored.doc.revision);
   const changed: { id: string; created_position: string; status: string; doc: ArticleDocument }[] = [];
-  for (const [id, article] of articles) {
-    // Two spellings of one id are one article: its events in log order.
-    const ordered = article.events.length > 1 ? [...article.events].sort(byPosition) : article.events;
-    let applied = article.doc?.revision ?? -1;
-    const fresh = ordered.filter((e) => e.revision > applied && ((applied = e.revision), true));
-    if (fresh.length === 0) continue;
-    const doc = foldArticleDocument(article.doc, fresh);
-    if (!doc || doc === article.doc) continue;
-    const createdPosition = article.createdPosition ?? fresh.find((e) => e.type === 'ArticleDrafted')!.position;
-    changed.push({ id, created_position: createdPosition, status: doc.article.status, doc });
+  const [topics, claims, quotes] = [new RowChanges(), new RowChanges(), new RowChanges()];
+  /** The batch's taggings, and the labels of topics the stored articles carried (for counting them down). */
+  const taggings: { slug: string; label: string; position: bigint }[] = [];
+  const known = new Map<string, string>();
+  for (const { id, stored, fresh } of streams) {
+    refuseMalformed(fresh, REQUIRED);
+    const doc = foldArticleDocument(stored?.doc ?? null, fresh);
+    if (!doc || doc === stored?.doc) continue;
+    changed.push({ id, created_position: stored?.createdPosition ?? draftPosition(fresh), status: doc.article.status, doc });
+    const [before, after] = [derivedRows(id, stored?.doc ?? null), derivedRows(id, doc)];
+    topics.add(ARTICLE_TOPICS, before.topics, after.topics);
+    claims.add(ARTICLE_CLAIMS, before.claims, after.claims);
+    quotes.add(ARTICLE_QUOTES, before.quotes, after.quotes);
+    // The events `foldArticleDocument` folds: a new article's from its draft on.
+    for (const event of stored ? fresh : fresh.slice(fresh.findIndex((e) => e.type === 'ArticleDrafted'))) {
+      if (event.type === 'TopicTagged') taggings.push({ ...(event.data as { slug: string; label: string }), position: BigInt(event.position) });
+    }
+    for (const topic of stored?.doc.article.topics ?? []) known.set(topic.slug, topic.label);
   }
   if (changed.length === 0) return;
   await sql(
@@ -91,17 +152,42 @@ async function applyArticles(events: readonly ProjectedEvent[], sql: Sql): Promi
      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, doc = EXCLUDED.doc`,
     [toJson(changed)],
   );
-}
-
-function byPosition(a: ProjectedEvent, b: ProjectedEvent): number {
-  const [x, y] = [BigInt(a.position), BigInt(b.position)];
-  return x < y ? -1 : x > y ? 1 : 0;
+  await syncRows(sql, ARTICLE_TOPICS, topics);
+  await syncRows(sql, ARTICLE_CLAIMS, claims);
+  await syncRows(sql, ARTICLE_QUOTES, quotes);
+  await countTopics(sql, taggings, known, topics);
 }
 
 /**
- * JSON for a jsonb parameter. A lone UTF-16 surrogate (JavaScript strings may hold one; jsonb refuses
- * its escape) becomes U+FFFD, as it does when node-postgres sends a string to a text column.
+ * Moves each topic's article count by the taggings the batch added and removed. A topic is created by
+ * its first tagging (in log order), with that tagging's label, even when the batch also removes it.
  */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v));
+async function countTopics(
+  sql: Sql,
+  taggings: { slug: string; label: string; position: bigint }[],
+  known: Map<string, string>,
+  changes: RowChanges,
+): Promise<void> {
+  const topics = new Map<string, { label: string; delta: number }>();
+  for (const { slug, label } of taggings.sort((a, b) => (a.position < b.position ? -1 : 1))) {
+    if (!topics.has(slug)) topics.set(slug, { label, delta: 0 });
+  }
+  const count = (slug: string, by: number) => {
+    const topic = topics.get(slug) ?? { label: known.get(slug)!, delta: 0 };
+    topics.set(slug, { ...topic, delta: topic.delta + by });
+  };
+  for (const row of changes.upserted) count(String(row.slug), 1);
+  for (const row of changes.removed) count(String(row.slug), -1);
+  if (topics.size === 0) return;
+  await sql(
+    `INSERT INTO {topics} (slug, label, article_count)
+     SELECT slug, label, delta FROM jsonb_to_recordset($1::jsonb) AS r(slug text, label text, delta integer)
+     ON CONFLICT (slug) DO UPDATE SET article_count = {topics}.article_count + EXCLUDED.article_count`,
+    [toJson([...topics].map(([slug, { label, delta }]) => ({ slug, label, delta })))],
+  );
+}
+
+/** The position of the batch's `ArticleDrafted`: the article list's order and cursor. */
+function draftPosition(fresh: readonly ProjectedEvent[]): string {
+  return fresh.find((e) => e.type === 'ArticleDrafted')!.position;
 }

@@ -163,3 +163,33 @@ export function occurredAtTimestamp(event: Pick<ProjectedEvent, 'metadata' | 'cr
   const parsed = new Date(occurredAt(event));
   return Number.isNaN(parsed.getTime()) ? event.created : parsed;
 }
+
+/**
+ * For each event type, the fields of its data a projection stores, and what they must hold: `string` a
+ * string (that PostgreSQL can store: no NUL character), `string?` that or null or nothing, `number` a number.
+ */
+export type RequiredFields = Readonly<Partial<Record<NewsroomEventType, Readonly<Record<string, 'string' | 'string?' | 'number'>>>>>;
+
+function holds(value: unknown, kind: 'string' | 'string?' | 'number'): boolean {
+  if (kind === 'number') return typeof value === 'number';
+  if (value === undefined || value === null) return kind === 'string?';
+  return typeof value === 'string' && !value.includes('\u0000');
+}
+
+/**
+ * Throws on the first event whose data lacks a field its type requires, or holds what the field cannot.
+ * A projection that folds a batch in memory calls it on every event it folds, so that a malformed event
+ * fails its batch, and then alone, whatever comes after it: it is the projection's poison event however
+ * the log is cut into batches (a later event in the same batch cannot mend it before the write).
+ */
+export function refuseMalformed(events: readonly ProjectedEvent[], required: RequiredFields): void {
+  for (const event of events) {
+    const fields = required[event.type as NewsroomEventType];
+    if (!fields) continue;
+    for (const [field, kind] of Object.entries(fields)) {
+      if (!holds((event.data as Record<string, unknown>)?.[field], kind)) {
+        throw new Error(`${event.type} at ${event.position} has no ${kind.replace('?', '')} ${field} PostgreSQL can store`);
+      }
+    }
+  }
+}

@@ -1,17 +1,19 @@
-import { ProjectedEvent, streamEntityId } from './projection';
-import { RowSet, UnitOfWork, setBasedProjection } from './row-set';
+import { RegisteredSource, SOURCE_EVENT_TYPES, SourceEvent, SourceState, evolve } from '../src/newsroom/source/source.decider';
+import { ProjectedEvent, Projection, RequiredFields, Sql, refuseMalformed } from './projection';
+import { streamsToEvolve, toJson } from './stream-documents';
 
 /**
- * `sources`: the source directory with, for each source, the quotes attributed to it across
- * articles. Quotes are tracked from `QuoteAdded` (the attribution event does not carry the text),
- * and article headlines are kept here so that a quote's headline stays current.
+ * `sources`: the source directory, one row per source as the source decider's `evolve` leaves it, with
+ * its stream revision (`ETag`). The quotes attributed to a source are the articles read model's
+ * (`article_quotes`), where the article documents keep them.
  *
- * Set-based (see row-set.ts): one SELECT for the sources, articles and quotes a batch names, the
- * events applied in memory, one statement for what changed.
+ * A batch is grouped by source: one statement loads the sources its events name, each is evolved in
+ * memory with its new events (a re-delivery, at or below the stored revision, is passed by), one
+ * statement writes back those that changed.
  */
-export const sourcesProjection = setBasedProjection({
+export const sourcesProjection: Projection = {
   name: 'sources',
-  version: 1,
+  version: 2,
   tables: [
     `CREATE TABLE {sources} (
        id           uuid PRIMARY KEY,
@@ -22,139 +24,54 @@ export const sourcesProjection = setBasedProjection({
        revision     integer NOT NULL
      )`,
     `CREATE INDEX ON {sources} (lower(name), id)`,
-    `CREATE TABLE {articles} (
-       id       uuid PRIMARY KEY,
-       headline text NOT NULL
-     )`,
-    `CREATE TABLE {quotes} (
-       article_id    uuid NOT NULL,
-       quote_id      uuid NOT NULL,
-       text          text NOT NULL,
-       status        text NOT NULL,
-       source_id     uuid,
-       attribution   text,
-       method        text,
-       attributed_at numeric,
-       PRIMARY KEY (article_id, quote_id)
-     )`,
-    `CREATE INDEX ON {quotes} (source_id, attributed_at)`,
   ],
-  model,
-  handlers: {
-    SourceRegistered: {
-      reads: needSource,
-      apply: (event, m) => {
-        const { name, kind, title, organization } = event.data;
-        m.sources.insert(
-          { id: streamEntityId(event), name, kind, title: title ?? null, organization: organization ?? null, revision: event.revision },
-          { onConflict: (_, excluded) => ({ revision: excluded.revision }) },
-        );
-      },
-    },
-    SourceUpdated: {
-      reads: needSource,
-      apply: (event, m) => {
-        const { data } = event;
-        // Only the fields the event carries change; title and organization may change to null.
-        m.sources.update(
-          { id: streamEntityId(event) },
-          {
-            ...(typeof data.name === 'string' ? { name: data.name } : {}),
-            ...('title' in data ? { title: data.title ?? null } : {}),
-            ...('organization' in data ? { organization: data.organization ?? null } : {}),
-            revision: event.revision,
-          },
-        );
-      },
-    },
-    ArticleDrafted: {
-      reads: needArticle,
-      apply: (event, m) => {
-        m.articles.insert({ id: streamEntityId(event), headline: event.data.headline }, { onConflict: 'nothing' });
-      },
-    },
-    HeadlineChanged: {
-      reads: needArticle,
-      apply: (event, m) => {
-        m.articles.update({ id: streamEntityId(event) }, { headline: event.data.headline });
-      },
-    },
-    QuoteAdded: {
-      reads: needQuotes,
-      apply: (event, m) => {
-        m.quotes.insert(
-          { article_id: streamEntityId(event), quote_id: event.data.quoteId, text: event.data.text, status: 'unattributed' },
-          { onConflict: 'nothing' },
-        );
-      },
-    },
-    SourceAttributed: {
-      reads: needQuotes,
-      apply: (event, m) => {
-        const { quoteId, source, attribution, method } = event.data;
-        // A re-attribution moves the quote to the new source, at the top of its list.
-        m.quotes.update(
-          { article_id: streamEntityId(event), quote_id: quoteId },
-          { status: 'attributed', source_id: source.id, attribution: attribution ?? null, method, attributed_at: event.position },
-        );
-      },
-    },
-    QuoteWithdrawn: {
-      reads: needQuotes,
-      apply: (event, m) => {
-        m.quotes.update({ article_id: streamEntityId(event), quote_id: event.data.quoteId }, { status: 'withdrawn' });
-      },
-    },
-  },
-});
+  // Version 1 kept quotes here too; its sources table reads the same.
+  readableFrom: 1,
+  types: new Set(SOURCE_EVENT_TYPES),
+  catchAll: false,
+  apply: applySources,
+};
 
-interface SourceRow {
-  id: string;
-  name: string;
-  kind: string;
-  title: string | null;
-  organization: string | null;
-  revision: number;
+type StoredSource = RegisteredSource & { revision: number };
+
+/** What a source is made of: an event without it, or with what a column cannot hold, is refused (see refuseMalformed). */
+const REQUIRED: RequiredFields = {
+  SourceRegistered: { name: 'string', kind: 'string', title: 'string?', organization: 'string?' },
+  SourceUpdated: { name: 'string?', title: 'string?', organization: 'string?' },
+};
+
+async function applySources(events: readonly ProjectedEvent[], sql: Sql): Promise<void> {
+  const streams = await streamsToEvolve<StoredSource>(events, loadSources(sql), (stored) => stored.revision);
+  const changed: StoredSource[] = [];
+  for (const { id, stored, fresh } of streams) {
+    refuseMalformed(fresh, REQUIRED);
+    let state: SourceState = stored ?? { status: 'none' };
+    for (const event of fresh) state = evolve(state, event as unknown as SourceEvent);
+    if (state.status === 'none' || fresh.length === 0) continue;
+    // The row's id is the stream's (as PostgreSQL reads it); the revision the last event's, applied or not.
+    changed.push({ ...state, id, revision: fresh[fresh.length - 1].revision });
+  }
+  if (changed.length === 0) return;
+  await sql(
+    `INSERT INTO {sources} (id, name, kind, title, organization, revision)
+     SELECT id, name, kind, title, organization, revision FROM jsonb_to_recordset($1::jsonb)
+       AS r(id uuid, name text, kind text, title text, organization text, revision integer)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, title = EXCLUDED.title,
+       organization = EXCLUDED.organization, revision = EXCLUDED.revision`,
+    [toJson(changed.map(({ id, name, kind, title, organization, revision }) => ({ id, name, kind, title: title ?? null, organization: organization ?? null, revision })))],
+  );
 }
 
-interface ArticleRow {
-  id: string;
-  headline: string;
-}
-
-interface QuoteRow {
-  article_id: string;
-  quote_id: string;
-  text: string;
-  status: string;
-  source_id: string | null;
-  attribution: string | null;
-  method: string | null;
-  attributed_at: string | null;
-}
-
-interface Model {
-  sources: RowSet<SourceRow>;
-  articles: RowSet<ArticleRow>;
-  quotes: RowSet<QuoteRow>;
-}
-
-function model(unit: UnitOfWork): Model {
-  return {
-    sources: unit.table<SourceRow>('sources', { loadBy: ['id'] }),
-    articles: unit.table<ArticleRow>('articles', { loadBy: ['id'] }),
-    quotes: unit.table<QuoteRow>('quotes', { loadBy: ['article_id'] }),
+/** One statement: the stored sources the batch's events name. */
+function loadSources(sql: Sql) {
+  return async (keys: string[]) => {
+    const { rows } = await sql<{ key: string; id: string; source: StoredSource | null }>(
+      `SELECT k.key, k.key::uuid::text AS id,
+              CASE WHEN s.id IS NULL THEN NULL ELSE json_build_object('status', 'registered', 'id', s.id, 'name', s.name,
+                'kind', s.kind, 'title', s.title, 'organization', s.organization, 'revision', s.revision) END AS source
+       FROM unnest($1::text[]) AS k(key) LEFT JOIN {sources} s ON s.id = k.key::uuid`,
+      [keys],
+    );
+    return rows.map(({ key, id, source }) => ({ key, id, stored: source }));
   };
-}
-
-function needSource(event: ProjectedEvent<unknown>, m: Model): void {
-  m.sources.need({ id: streamEntityId(event) });
-}
-
-function needArticle(event: ProjectedEvent<unknown>, m: Model): void {
-  m.articles.need({ id: streamEntityId(event) });
-}
-
-function needQuotes(event: ProjectedEvent<unknown>, m: Model): void {
-  m.quotes.need({ article_id: streamEntityId(event) });
 }

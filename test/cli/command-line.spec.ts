@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { PROJECTIONS } from '../../projections';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ describe('copydesk audit verify and projections status on a database', () => {
     expect(line).toContain('events: the Postgres event log');
     expect(line).toContain(`postgres://${app.username}:***@`);
     expect(outcome.stderr).not.toContain(`:${app.password}@`);
-    expect(outcome.stdout.trim().split('\n')).toHaveLength(5);
+    expect(outcome.stdout.trim().split('\n')).toHaveLength(PROJECTIONS.length);
   }, 60000);
 
   it('--stream of a stream that does not exist says so and exits 1', async () => {

@@ -465,17 +465,17 @@ describe('the desk, in a real browser', () => {
 
     const polled = () => requests.filter((r) => r.method === 'GET' && r.url.endsWith('/admin/projections')).length;
     const before = polled();
-    await expect(rebuiltAt(t, 'claims')).resolves.toBeNull();
-    await page.getByRole('button', { name: 'Rebuild claims' }).click();
-    await page.getByRole('status').filter({ hasText: 'Rebuild of claims requested' }).waitFor();
+    await expect(rebuiltAt(t, 'sources')).resolves.toBeNull();
+    await page.getByRole('button', { name: 'Rebuild sources' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rebuild of sources requested' }).waitFor();
     // The runner rebuilt it (fresh tables, swapped in), and the page, polling, shows it running again.
-    for (let i = 0; (await rebuiltAt(t, 'claims')) === null; i++) {
-      if (i > 100) throw new Error('the claims projection was not rebuilt in 20 s');
+    for (let i = 0; (await rebuiltAt(t, 'sources')) === null; i++) {
+      if (i > 100) throw new Error('the sources projection was not rebuilt in 20 s');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     // The page is still polling: its next answer shows the rebuilt projection running, no rebuild left.
     await page.waitForResponse((r) => r.url().endsWith('/admin/projections') && r.request().method() === 'GET');
-    await page.waitForFunction(() => document.querySelector('tr[data-projection="claims"] [data-status]')?.getAttribute('data-status') === 'running' && !document.querySelector('tr[data-projection="claims"] progress'));
+    await page.waitForFunction(() => document.querySelector('tr[data-projection="sources"] [data-status]')?.getAttribute('data-status') === 'running' && !document.querySelector('tr[data-projection="sources"] progress'));
     expect(polled() - before).toBeGreaterThanOrEqual(2);
     await look(page, '12-admin');
 

@@ -209,7 +209,7 @@ describe('the OpenAPI document', () => {
     expect((await go({ method: 'GET', path: '/health', as: null })).body.status).toBe('ok');
     expect((await go({ method: 'GET', path: '/metrics', as: null })).text).toMatch(/^copydesk_commands_total\{command="DraftArticle",outcome="ok"\} \d+$/m);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).body.items.length).toBeGreaterThan(0);
-    expect((await go({ method: 'POST', path: '/admin/projections/topics/rebuild', as: 'ada' })).status).toBe(202);
+    expect((await go({ method: 'POST', path: '/admin/projections/sources/rebuild', as: 'ada' })).status).toBe(202);
     expect((await go({ method: 'GET', path: '/admin/projections', as: 'ada' })).status).toBe(200);
 
     await refused({ method: 'GET', path: `${A}/diff?to=999` }, 404, 'revision-not-found');

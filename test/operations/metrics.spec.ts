@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PROJECTIONS } from '../../projections';
 import { Metrics } from '../../src/metrics/metrics';
 import { startTestApp, TestApp } from '../support/app';
 
@@ -128,7 +129,7 @@ describe('GET /metrics', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const { samples } = await scrape();
     const waited = (Date.now() - poisoned) / 1000;
-    expect(statuses.length).toBeGreaterThanOrEqual(5);
+    expect(statuses.map((s) => s.name)).toEqual(PROJECTIONS.map((p) => p.name));
     for (const status of statuses) {
       const projection = status.name;
       expect([projection, value(samples, 'copydesk_projection_position', { projection })]).toEqual([projection, Number(status.position ?? 0)]);

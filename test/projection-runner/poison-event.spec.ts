@@ -40,7 +40,7 @@ describe('projection runner: a poison event', () => {
     );
     const byName = Object.fromEntries(statuses.map((s) => [s.name, s])) as Record<string, ProjectionStatus>;
     expect(byName.sources.error).toMatchObject({ phase: 'live', position: poison.position, eventType: 'SourceRegistered', streamId: `source-${poisoned}` });
-    expect(byName.sources.error!.message).toMatch(/null value in column "name"/);
+    expect(byName.sources.error!.message).toMatch(/SourceRegistered at \d+ has no string name/);
     for (const name of others) expect([name, byName[name].status, byName[name].error, byName[name].lag]).toEqual([name, 'running', null, 0]);
 
     // Stuck just before the poison, with everything before it applied; the lag counts the rest.

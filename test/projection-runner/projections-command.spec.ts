@@ -37,23 +37,23 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
     const out = new Capture();
     const statuses = await projectionsStatus(runtime, out);
     const lines = out.text.trim().split('\n');
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(3);
     const events = (await runtime.eventStore.readAll({ maxCount: 10_000 })).length;
     expect(lines[0]).toMatch(new RegExp(`^articles\\s+-\\s+lag ${events}\\s+stopped$`));
-    expect(statuses.map((s) => s.name)).toEqual(['articles', 'sources', 'claims', 'topics', 'audit']);
+    expect(statuses.map((s) => s.name)).toEqual(['articles', 'sources', 'audit']);
   });
 
   it('rebuild builds the named projections with no server running, with progress on stderr, and resolves when caught up', async () => {
     const err = new Capture();
-    await projectionsRebuild(runtime, ['articles', 'topics'], { err, tickMs: 20 });
-    expect(err.text).toMatch(/rebuilding articles, topics: \[#{30}\] \d+\/\d+ events {2}\d+ events\/s/);
-    expect(err.text).toMatch(/rebuilt articles, topics in \d+s/);
+    await projectionsRebuild(runtime, ['articles', 'sources'], { err, tickMs: 20 });
+    expect(err.text).toMatch(/rebuilding articles, sources: \[#{30}\] \d+\/\d+ events {2}\d+ events\/s/);
+    expect(err.text).toMatch(/rebuilt articles, sources in \d+s/);
     const out = new Capture();
     const statuses = await projectionsStatus(runtime, out);
     const byName = Object.fromEntries(statuses.map((s) => [s.name, s]));
     expect([byName.articles.position, byName.articles.lag, byName.articles.status]).toEqual([head, 0, 'stopped']);
-    expect([byName.topics.position, byName.topics.lag]).toEqual([head, 0]);
-    expect(byName.claims.position).toBeNull();
+    expect([byName.sources.position, byName.sources.lag]).toEqual([head, 0]);
+    expect(byName.audit.position).toBeNull();
     expect(out.text).toContain(`articles  ${head}  lag 0`);
     await expect(projectionsRebuild(runtime, ['nope'], { err })).rejects.toThrow(/no projection named nope/);
   });
@@ -77,17 +77,17 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
     const server = await startTestApp({ db });
     try {
       const err = new Capture();
-      await projectionsRebuild(runtime, ['claims'], { err, tickMs: 20 });
-      expect(err.text).toMatch(/rebuilt claims/);
+      await projectionsRebuild(runtime, ['sources'], { err, tickMs: 20 });
+      expect(err.text).toMatch(/rebuilt sources/);
       const events = (await runtime.eventStore.readAll({ maxCount: 10_000 })).length;
       const lines = progress(err.text);
       expect(lines.length).toBeGreaterThan(0);
       for (const [, total] of lines) expect(total).toBeGreaterThan(0);
       expect(lines[lines.length - 1][0]).toBe(lines[lines.length - 1][1]);
       expect(lines[lines.length - 1][1]).toBeLessThanOrEqual(events);
-      const [claims] = (await server.runtime.pool.query(`SELECT position::text, rebuilt_at FROM projection_status WHERE name = 'claims'`)).rows;
-      expect(claims.rebuilt_at).not.toBeNull();
-      expect(BigInt(claims.position)).toBeGreaterThanOrEqual(BigInt(head));
+      const [sources] = (await server.runtime.pool.query(`SELECT position::text, rebuilt_at FROM projection_status WHERE name = 'sources'`)).rows;
+      expect(sources.rebuilt_at).not.toBeNull();
+      expect(BigInt(sources.position)).toBeGreaterThanOrEqual(BigInt(head));
     } finally {
       await server.stop();
     }

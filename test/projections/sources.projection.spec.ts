@@ -42,41 +42,19 @@ describe('sources projection', () => {
     ]);
   });
 
-  it('ArticleDrafted and HeadlineChanged keep the article headline that quote lists show', async () => {
-    const a = StreamBuilder.article();
-    await m.given(a.event('ArticleDrafted', { articleId: a.id, headline: 'First', body: 'b', byline: null, desk: null }));
-    expect(await m.rows('SELECT id, headline FROM {articles}')).toEqual([{ id: a.id, headline: 'First' }]);
-    await m.given(a.event('HeadlineChanged', { headline: 'Second' }));
-    expect(await m.rows('SELECT headline FROM {articles}')).toEqual([{ headline: 'Second' }]);
-  });
-
-  it('QuoteAdded tracks the quote text; SourceAttributed files it under the source; a re-attribution moves it; QuoteWithdrawn marks it', async () => {
-    const jane = StreamBuilder.source();
-    const city = StreamBuilder.source();
-    const a = StreamBuilder.article();
-    const quoteId = '0a0a0a0a-0000-4000-8000-000000000001';
-    await m.given(
-      registered(jane),
-      registered(city, 'City Hall'),
-      a.event('ArticleDrafted', { articleId: a.id, headline: 'H', body: 'b', byline: null, desk: null }),
-      a.event('QuoteAdded', { quoteId, text: 'It is safe', speaker: 'Jane', paragraph: 0 }),
-    );
-    expect(await m.rows('SELECT quote_id, text, status, source_id FROM {quotes}')).toEqual([
-      { quote_id: quoteId, text: 'It is safe', status: 'unattributed', source_id: null },
-    ]);
-    const first = a.event('SourceAttributed', { quoteId, source: { id: jane.id, name: 'Jane Doe', title: null, organization: null }, attribution: 'told us', method: 'interview' });
-    await m.given(first);
-    expect(await m.rows('SELECT status, source_id, attribution, method, attributed_at::text FROM {quotes}')).toEqual([
-      { status: 'attributed', source_id: jane.id, attribution: 'told us', method: 'interview', attributed_at: first.position },
-    ]);
-    await m.given(a.event('SourceAttributed', { quoteId, source: { id: city.id, name: 'City Hall', title: null, organization: null }, attribution: null, method: 'statement' }));
-    expect(await m.rows('SELECT source_id, attribution, method FROM {quotes}')).toEqual([{ source_id: city.id, attribution: null, method: 'statement' }]);
-    await m.given(a.event('QuoteWithdrawn', { quoteId, reason: 'cut' }));
-    expect(await m.rows('SELECT status, source_id FROM {quotes}')).toEqual([{ status: 'withdrawn', source_id: city.id }]);
-  });
-
-  it('refuses a registration without a name (the runner would mark the projection failed there)', async () => {
+  it('a second registration moves only the revision; an update of an unknown source changes nothing', async () => {
     const s = StreamBuilder.source();
-    await expect(m.given(s.event('SourceRegistered', {}))).rejects.toThrow(/null value/);
+    const other = StreamBuilder.source();
+    await m.given(registered(s), s.event('SourceRegistered', { sourceId: s.id, name: 'Someone Else', kind: 'organization', title: null, organization: null }));
+    await m.given(other.event('SourceUpdated', { name: 'Nobody' }));
+    expect(await m.rows('SELECT id, name, kind, title, revision FROM {sources}')).toEqual([{ id: s.id, name: 'Jane Doe', kind: 'person', title: 'Engineer', revision: 1 }]);
+  });
+
+  it('refuses a registration without a name, even when a later event in the batch would name it (the runner marks the projection failed there)', async () => {
+    const s = StreamBuilder.source();
+    await expect(m.given(s.event('SourceRegistered', { sourceId: s.id, kind: 'person' }), s.event('SourceUpdated', { name: 'Jane' }))).rejects.toThrow(
+      /SourceRegistered at \d+ has no string name/,
+    );
+    expect(await m.rows('SELECT id FROM {sources}')).toEqual([]);
   });
 });

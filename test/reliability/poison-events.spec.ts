@@ -49,7 +49,7 @@ describe('poison events and the operator commands that clear them', () => {
     const failed = await until((s) => s.sources.status === 'failed');
     expect(failed.sources.error).toMatchObject({ position: poison.position, eventType: 'SourceMerged', streamId: `source-${sourceId}` });
     expect(failed.sources.error!.message).toMatch(/unknown event type SourceMerged/);
-    for (const name of ['articles', 'claims', 'topics', 'audit']) expect([name, failed[name].status]).toEqual([name, 'running']);
+    for (const name of ['articles', 'audit']) expect([name, failed[name].status]).toEqual([name, 'running']);
     const article = await t.http().get(`/articles/${after.body.id}`).set(reporter()).set('x-wait-for-position', after.body.position);
     expect(article.status).toBe(200);
 
@@ -89,7 +89,7 @@ describe('poison events and the operator commands that clear them', () => {
     const failed = await until((s) => s.articles.status === 'failed');
     expect(failed.articles.error).toMatchObject({ position: malformed.position, eventType: 'ArticleDrafted' });
     expect(failed.audit.status).toBe('running');
-    expect(failed.topics.status).toBe('running');
+    expect(failed.sources.status).toBe('running');
 
     // The operator repairs the cause (here: the log itself, as a superuser past the append-only triggers), then retries.
     await tamper(t.db, [{ sql: `UPDATE events SET data = data || '{"headline":"Repaired","body":"Body.","byline":null,"desk":null}' WHERE position = $1`, params: [malformed.position] }]);

@@ -66,6 +66,10 @@ export interface ArticleDocument {
   checked: Record<string, { by: Who; at: string }>;
   /** Who issued each correction and when, in the order of `article.corrections`. */
   corrections: { issuedAt: string; issuedBy: Who }[];
+  /** Where in the log each claim was recorded: the order of claim lists. */
+  recordedAt: Record<string, string>;
+  /** Where in the log each attributed quote was (last) attributed: the order of a source's quote list. */
+  attributedAt: Record<string, string>;
 }
 
 /**
@@ -73,7 +77,7 @@ export interface ArticleDocument {
  * `evolve` or the state changes) plus the document's own shape, both only ever raised, so their sum is
  * too. The articles read model carries it as its version: documents of an older shape are rebuilt.
  */
-const ARTICLE_DOCUMENT_SHAPE = 1;
+const ARTICLE_DOCUMENT_SHAPE = 2;
 export const ARTICLE_DOCUMENT_VERSION = Number(ARTICLE_SNAPSHOT_VERSION) + ARTICLE_DOCUMENT_SHAPE - 1;
 
 /** An event of the article's stream, its type and data already upcast (`toDomainEvent`). */
@@ -83,6 +87,8 @@ export interface ArticleDocumentEvent {
   metadata: Record<string, unknown>;
   created: Date;
   revision: number;
+  /** Global ($all) position, decimal string. */
+  position: string;
 }
 
 /** The document after one event; null until the article is drafted. Pure: `doc` is left as it was. */
@@ -104,14 +110,20 @@ export function foldArticleDocument(doc: ArticleDocument | null, events: readonl
   const article = evolveAll(doc?.article ?? initialState(), folded as unknown as ArticleEvent[]);
   if (article.status === 'none') return null;
   const next: ArticleDocument = doc
-    ? { ...doc, article, checked: { ...doc.checked }, corrections: [...doc.corrections] }
-    : { article, revision: 0, createdAt: occurredAt(folded[0]), updatedAt: '', publishedAt: null, checked: {}, corrections: [] };
-  // A verdict counts for a claim that existed when it was recorded, as `evolve` has it.
+    ? { ...doc, article, checked: { ...doc.checked }, corrections: [...doc.corrections], recordedAt: { ...doc.recordedAt }, attributedAt: { ...doc.attributedAt } }
+    : { article, revision: 0, createdAt: occurredAt(folded[0]), updatedAt: '', publishedAt: null, checked: {}, corrections: [], recordedAt: {}, attributedAt: {} };
+  // A verdict or an attribution counts for a claim or quote that existed when it was recorded, as `evolve` has it.
   const claims = new Set(Object.keys(doc?.article.claims ?? {}));
+  const quotes = new Set(Object.keys(doc?.article.quotes ?? {}));
   for (const event of folded) {
     const at = occurredAt(event);
-    const data = event.data as { claimId?: string };
-    if (event.type === 'ClaimRecorded') claims.add(String(data.claimId));
+    const data = event.data as { claimId?: string; quoteId?: string };
+    if (event.type === 'ClaimRecorded' && !claims.has(String(data.claimId))) {
+      claims.add(String(data.claimId));
+      next.recordedAt[String(data.claimId)] = event.position;
+    }
+    if (event.type === 'QuoteAdded') quotes.add(String(data.quoteId));
+    if (event.type === 'SourceAttributed' && quotes.has(String(data.quoteId))) next.attributedAt[String(data.quoteId)] = event.position;
     if (event.type === 'ClaimVerdictRecorded' && claims.has(String(data.claimId))) next.checked[String(data.claimId)] = { by: actorOf(event), at };
     if (event.type === 'ArticlePublished') next.publishedAt ??= at;
     if (event.type === 'CorrectionIssued') next.corrections.push({ issuedAt: at, issuedBy: actorOf(event) });

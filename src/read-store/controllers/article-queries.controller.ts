@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { articlesProjection, auditProjection } from '../../../projections';
 import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
@@ -60,13 +61,13 @@ export class ArticleQueriesController {
     if (q !== undefined && q.length > 200) errors.push({ field: 'q', message: 'q must be at most 200 characters' });
     if (errors.length) throw ProblemException.validation(errors);
     const filter = { status: status as ArticleStatus | undefined, topic: parseTopic(query), q };
-    return this.answer.of(reply, wait, ['articles'], new ListArticles(filter, pageRequest(query, ARTICLES_CURSOR, positionKey)));
+    return this.answer.of(reply, wait, [articlesProjection.name], new ListArticles(filter, pageRequest(query, ARTICLES_CURSOR, positionKey)));
   }
 
   @Get(':id')
   @ReadModelOperation({ id: 'getArticle', summary: 'The article as it stands', answer: ArticleDto, etag: true, problems: ['article-not-found'] })
   async get(@ArticleId() id: string, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    const view = await this.answer.of(reply, wait, ['articles'], new GetArticle(id));
+    const view = await this.answer.of(reply, wait, [articlesProjection.name], new GetArticle(id));
     void reply.header('etag', `"${view.revision}"`);
     return view;
   }
@@ -76,14 +77,14 @@ export class ArticleQueriesController {
   @ReadModelOperation({ id: 'listArticleClaims', summary: "The article's claims, in the order they were recorded", answer: PageOf(ClaimDto), problems: ['article-not-found'] })
   claims(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const verdict = parseVerdict(query);
-    return this.answer.of(reply, wait, ['claims'], new ListArticleClaims(id, verdict, pageRequest(query, ARTICLE_CLAIMS_CURSOR, positionKey)));
+    return this.answer.of(reply, wait, [articlesProjection.name], new ListArticleClaims(id, verdict, pageRequest(query, ARTICLE_CLAIMS_CURSOR, positionKey)));
   }
 
   @Get(':id/history')
   @ListQuery()
   @ReadModelOperation({ id: 'getArticleHistory', summary: 'Every event of the article, oldest first', answer: PageOf(HistoryEntryDto), problems: ['article-not-found'] })
   history(@ArticleId() id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer.of(reply, wait, ['audit'], new GetArticleHistory(id, pageRequest(query, HISTORY_CURSOR, revisionKey)));
+    return this.answer.of(reply, wait, [auditProjection.name], new GetArticleHistory(id, pageRequest(query, HISTORY_CURSOR, revisionKey)));
   }
 
   @Get(':id/revisions/:revision')

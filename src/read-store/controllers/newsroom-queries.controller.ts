@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { articlesProjection, sourcesProjection, auditProjection } from '../../../projections';
 import type { FastifyReply } from 'fastify';
 import { IdPipe } from '../../http/id.pipe';
 import { PageOf } from '../../http/openapi/answers.dto';
@@ -73,7 +74,7 @@ export class ClaimQueriesController {
   @ReadModelOperation({ id: 'listClaims', summary: 'Claims across articles, newest first', answer: PageOf(ClaimAcrossArticlesDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const filter = { verdict: parseVerdict(query), topic: parseTopic(query) };
-    return this.answer.of(reply, wait, ['claims'], new ListClaims(filter, pageRequest(query, CLAIMS_CURSOR, positionKey)));
+    return this.answer.of(reply, wait, [articlesProjection.name], new ListClaims(filter, pageRequest(query, CLAIMS_CURSOR, positionKey)));
   }
 }
 
@@ -96,7 +97,7 @@ export class AuditQueriesController {
       until: parseInstant(query, 'until', errors),
     };
     if (errors.length) throw ProblemException.validation(errors);
-    return this.answer.of(reply, wait, ['audit'], new ListAudit(filter, pageRequest(query, AUDIT_CURSOR, positionKey)));
+    return this.answer.of(reply, wait, [auditProjection.name], new ListAudit(filter, pageRequest(query, AUDIT_CURSOR, positionKey)));
   }
 }
 
@@ -112,13 +113,13 @@ export class SourceQueriesController {
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const q = queryParam(query, 'q');
     if (q !== undefined && q.length > 200) throw ProblemException.validation([{ field: 'q', message: 'q must be at most 200 characters' }]);
-    return this.answer.of(reply, wait, ['sources'], new ListSources(q, pageRequest(query, SOURCES_CURSOR, sourceKey)));
+    return this.answer.of(reply, wait, [sourcesProjection.name, articlesProjection.name], new ListSources(q, pageRequest(query, SOURCES_CURSOR, sourceKey)));
   }
 
   @Get(':id')
   @ReadModelOperation({ id: 'getSource', summary: 'A source', answer: SourceDto, etag: true, problems: ['source-not-found'] })
   async get(@Param('id', new IdPipe('source')) id: string, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { source, revision } = await this.answer.of(reply, wait, ['sources'], new GetSource(id));
+    const { source, revision } = await this.answer.of(reply, wait, [sourcesProjection.name, articlesProjection.name], new GetSource(id));
     void reply.header('etag', `"${revision}"`);
     return source;
   }
@@ -127,7 +128,7 @@ export class SourceQueriesController {
   @ListQuery()
   @ReadModelOperation({ id: 'listSourceQuotes', summary: 'Every quote attributed to the source, across articles, latest attribution first', answer: PageOf(SourceQuoteDto), problems: ['source-not-found'] })
   quotes(@Param('id', new IdPipe('source')) id: string, @Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer.of(reply, wait, ['sources'], new ListSourceQuotes(id, pageRequest(query, SOURCE_QUOTES_CURSOR, positionKey)));
+    return this.answer.of(reply, wait, [sourcesProjection.name, articlesProjection.name], new ListSourceQuotes(id, pageRequest(query, SOURCE_QUOTES_CURSOR, positionKey)));
   }
 }
 
@@ -141,6 +142,6 @@ export class TopicQueriesController {
   @ListQuery()
   @ReadModelOperation({ id: 'listTopics', summary: 'Topics that at least one article carries, by slug', answer: PageOf(TopicDto) })
   list(@Query() query: QueryParams, @Wait() wait: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer.of(reply, wait, ['topics'], new ListTopics(pageRequest(query, TOPICS_CURSOR, slugKey)));
+    return this.answer.of(reply, wait, [articlesProjection.name], new ListTopics(pageRequest(query, TOPICS_CURSOR, slugKey)));
   }
 }

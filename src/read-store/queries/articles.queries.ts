@@ -54,7 +54,7 @@ export class ListArticlesHandler implements IQueryHandler<ListArticles> {
               a.doc ->> 'updatedAt' AS updated_at, a.created_position::text, a.doc -> 'article' -> 'topics' AS topics
        FROM {articles} a
        WHERE ($1::text IS NULL OR a.status = $1)
-         AND ($2::text IS NULL OR a.doc -> 'article' -> 'topics' @> jsonb_build_array(jsonb_build_object('slug', $2::text)))
+         AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM {article_topics} t WHERE t.article_id = a.id AND t.slug = $2))
          AND ($3::text IS NULL OR strpos(lower(a.doc -> 'article' ->> 'headline'), lower($3)) > 0
                                OR strpos(lower(a.doc -> 'article' ->> 'body'), lower($3)) > 0)
          AND ($4::numeric IS NULL OR a.created_position < $4)

@@ -1,8 +1,9 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { claimsProjection } from '../../../projections/claims.projection';
+import { articlesProjection } from '../../../projections/articles.projection';
 import { Page, PageRequest, toPage } from '../../http/pagination';
-import { Evidence, Verdict } from '../../newsroom/article/article.decider';
-import { ClaimView } from '../../newsroom/article/article.view';
+import { ClaimState, Verdict } from '../../newsroom/article/article.decider';
+import { ClaimView, claimView } from '../../newsroom/article/article.view';
+import { Who } from '../../newsroom/event-provenance';
 import { Read, ReadModels } from '../read-models';
 
 /** A verdict to filter by; `none` selects claims nobody has checked yet. */
@@ -19,33 +20,16 @@ export interface ClaimAcrossArticles extends ClaimItem {
 interface ClaimRow {
   article_id: string;
   headline: string;
-  id: string;
   seq: string;
-  text: string;
-  quote_id: string | null;
-  verdict: string | null;
-  evidence: Evidence[];
-  note: string | null;
-  checked_by_id: string | null;
-  checked_by_name: string | null;
-  checked_at: string | null;
+  claim: ClaimState;
+  checked: { by: Who; at: string } | null;
 }
 
-const COLUMNS = `c.article_id, a.headline, c.id, c.seq::text, c.text, c.quote_id, c.verdict, c.evidence, c.note,
-                 c.checked_by_id, c.checked_by_name, c.checked_at`;
+/** A claim's row in `article_claims` (`c`) with what its article's document (`a`) holds of it. */
+const COLUMNS = `c.article_id, a.doc -> 'article' ->> 'headline' AS headline, c.seq::text,
+                 a.doc -> 'article' -> 'claims' -> c.claim_id AS claim, a.doc -> 'checked' -> c.claim_id AS checked`;
 
-function claimOf(row: ClaimRow): ClaimItem {
-  return {
-    id: row.id,
-    text: row.text,
-    quoteId: row.quote_id,
-    verdict: row.verdict,
-    evidence: row.evidence,
-    note: row.note,
-    checkedBy: row.checked_by_id === null ? null : { id: row.checked_by_id, name: row.checked_by_name ?? '' },
-    checkedAt: row.checked_at,
-  };
-}
+const claimOf = (row: ClaimRow): ClaimItem => claimView(row.claim, row.checked ?? undefined);
 
 const verdictCondition = (p: string) => `(${p}::text IS NULL OR (${p} = 'none' AND c.verdict IS NULL) OR c.verdict = ${p})`;
 
@@ -67,12 +51,12 @@ export class ListArticleClaimsHandler implements IQueryHandler<ListArticleClaims
   constructor(private readonly models: ReadModels) {}
 
   async execute({ articleId, verdict, page }: ListArticleClaims): Promise<Read<Page<ClaimItem>>> {
-    const snapshot = await this.models.snapshot(claimsProjection);
-    const found = await snapshot.query(claimsProjection, 'SELECT 1 FROM {articles} WHERE id = $1', [articleId]);
+    const snapshot = await this.models.snapshot(articlesProjection);
+    const found = await snapshot.query(articlesProjection, 'SELECT 1 FROM {articles} WHERE id = $1', [articleId]);
     if (found.length === 0) throw snapshot.notFound('article-not-found', `No article ${articleId}.`);
     const rows = await snapshot.query<ClaimRow>(
-      claimsProjection,
-      `SELECT ${COLUMNS} FROM {claims} c JOIN {articles} a ON a.id = c.article_id
+      articlesProjection,
+      `SELECT ${COLUMNS} FROM {article_claims} c JOIN {articles} a ON a.id = c.article_id
        WHERE c.article_id = $1 AND ${verdictCondition('$2')} AND ($3::numeric IS NULL OR c.seq > $3)
        ORDER BY c.seq LIMIT $4`,
       [articleId, verdict ?? null, page.after, page.limit + 1],
@@ -98,10 +82,10 @@ export class ListClaimsHandler implements IQueryHandler<ListClaims> {
   constructor(private readonly models: ReadModels) {}
 
   async execute({ filter, page }: ListClaims): Promise<Read<Page<ClaimAcrossArticles>>> {
-    const snapshot = await this.models.snapshot(claimsProjection);
+    const snapshot = await this.models.snapshot(articlesProjection);
     const rows = await snapshot.query<ClaimRow>(
-      claimsProjection,
-      `SELECT ${COLUMNS} FROM {claims} c JOIN {articles} a ON a.id = c.article_id
+      articlesProjection,
+      `SELECT ${COLUMNS} FROM {article_claims} c JOIN {articles} a ON a.id = c.article_id
        WHERE ${verdictCondition('$1')}
          AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM {article_topics} t WHERE t.article_id = c.article_id AND t.slug = $2))
          AND ($3::numeric IS NULL OR c.seq < $3)

@@ -1,7 +1,9 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { articlesProjection } from '../../../projections/articles.projection';
 import { sourcesProjection } from '../../../projections/sources.projection';
+import { QuoteState } from '../../newsroom/article/article.decider';
 import { Page, PageRequest, toPage } from '../../http/pagination';
-import { Read, ReadModels } from '../read-models';
+import { Read, ReadModels, ReadSnapshot } from '../read-models';
 
 export interface SourceItem {
   id: string;
@@ -30,14 +32,27 @@ interface SourceRow {
   title: string | null;
   organization: string | null;
   revision: number;
-  quote_count: number;
 }
 
-const SOURCE_COLUMNS = `s.id, s.name, lower(s.name) AS sort_name, s.kind, s.title, s.organization, s.revision,
-                        (SELECT count(*)::int FROM {quotes} q WHERE q.source_id = s.id) AS quote_count`;
+const SOURCE_COLUMNS = `s.id, s.name, lower(s.name) AS sort_name, s.kind, s.title, s.organization, s.revision`;
 
-function sourceOf(row: SourceRow): SourceItem {
-  return { id: row.id, name: row.name, kind: row.kind, title: row.title, organization: row.organization, quoteCount: row.quote_count };
+/**
+ * The sources with their quote counts: the quotes are the articles read model's (`article_quotes`),
+ * counted in the same snapshot.
+ */
+async function withQuoteCounts(snapshot: ReadSnapshot, rows: SourceRow[]): Promise<(SourceRow & { quoteCount: number })[]> {
+  if (rows.length === 0) return [];
+  const counts = await snapshot.query<{ source_id: string; n: number }>(
+    articlesProjection,
+    `SELECT source_id, count(*)::int AS n FROM {article_quotes} WHERE source_id = ANY($1::uuid[]) GROUP BY source_id`,
+    [rows.map((r) => r.id)],
+  );
+  const byId = new Map(counts.map((c) => [c.source_id, c.n]));
+  return rows.map((row) => ({ ...row, quoteCount: byId.get(row.id) ?? 0 }));
+}
+
+function sourceOf(row: SourceRow & { quoteCount: number }): SourceItem {
+  return { id: row.id, name: row.name, kind: row.kind, title: row.title, organization: row.organization, quoteCount: row.quoteCount };
 }
 
 /** `GET /sources`: by name (case-insensitive), `q` matching name, title or organization. */
@@ -57,7 +72,7 @@ export class ListSourcesHandler implements IQueryHandler<ListSources> {
   constructor(private readonly models: ReadModels) {}
 
   async execute({ q, page }: ListSources): Promise<Read<Page<SourceItem>>> {
-    const snapshot = await this.models.snapshot(sourcesProjection);
+    const snapshot = await this.models.snapshot(sourcesProjection, articlesProjection);
     const rows = await snapshot.query<SourceRow>(
       sourcesProjection,
       `SELECT ${SOURCE_COLUMNS} FROM {sources} s
@@ -68,7 +83,8 @@ export class ListSourcesHandler implements IQueryHandler<ListSources> {
        LIMIT $4`,
       [q ?? null, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit + 1],
     );
-    return { value: toPage(rows, page, SOURCES_CURSOR, (r): [string, string] => [r.sort_name, r.id], sourceOf), position: snapshot.position };
+    const value = toPage(await withQuoteCounts(snapshot, rows), page, SOURCES_CURSOR, (r): [string, string] => [r.sort_name, r.id], sourceOf);
+    return { value, position: snapshot.position };
   }
 }
 
@@ -84,9 +100,10 @@ export class GetSourceHandler implements IQueryHandler<GetSource> {
   constructor(private readonly models: ReadModels) {}
 
   async execute({ sourceId }: GetSource): Promise<Read<{ source: SourceItem; revision: number }>> {
-    const snapshot = await this.models.snapshot(sourcesProjection);
-    const [row] = await snapshot.query<SourceRow>(sourcesProjection, `SELECT ${SOURCE_COLUMNS} FROM {sources} s WHERE s.id = $1`, [sourceId]);
-    if (!row) throw snapshot.notFound('source-not-found', `No source ${sourceId}.`);
+    const snapshot = await this.models.snapshot(sourcesProjection, articlesProjection);
+    const found = await snapshot.query<SourceRow>(sourcesProjection, `SELECT ${SOURCE_COLUMNS} FROM {sources} s WHERE s.id = $1`, [sourceId]);
+    if (found.length === 0) throw snapshot.notFound('source-not-found', `No source ${sourceId}.`);
+    const [row] = await withQuoteCounts(snapshot, found);
     return { value: { source: sourceOf(row), revision: row.revision }, position: snapshot.position };
   }
 }
@@ -108,22 +125,14 @@ export class ListSourceQuotesHandler implements IQueryHandler<ListSourceQuotes> 
   constructor(private readonly models: ReadModels) {}
 
   async execute({ sourceId, page }: ListSourceQuotes): Promise<Read<Page<SourceQuoteItem>>> {
-    const snapshot = await this.models.snapshot(sourcesProjection);
+    const snapshot = await this.models.snapshot(sourcesProjection, articlesProjection);
     const found = await snapshot.query(sourcesProjection, 'SELECT 1 FROM {sources} WHERE id = $1', [sourceId]);
     if (found.length === 0) throw snapshot.notFound('source-not-found', `No source ${sourceId}.`);
-    const rows = await snapshot.query<{
-      article_id: string;
-      headline: string | null;
-      quote_id: string;
-      text: string;
-      attribution: string | null;
-      method: string | null;
-      status: string;
-      attributed_at: string;
-    }>(
-      sourcesProjection,
-      `SELECT q.article_id, a.headline, q.quote_id, q.text, q.attribution, q.method, q.status, q.attributed_at::text
-       FROM {quotes} q LEFT JOIN {articles} a ON a.id = q.article_id
+    const rows = await snapshot.query<{ article_id: string; headline: string; quote: QuoteState; attributed_at: string }>(
+      articlesProjection,
+      `SELECT q.article_id, a.doc -> 'article' ->> 'headline' AS headline, a.doc -> 'article' -> 'quotes' -> q.quote_id AS quote,
+              q.attributed_at::text
+       FROM {article_quotes} q JOIN {articles} a ON a.id = q.article_id
        WHERE q.source_id = $1 AND ($2::numeric IS NULL OR q.attributed_at < $2)
        ORDER BY q.attributed_at DESC LIMIT $3`,
       [sourceId, page.after, page.limit + 1],
@@ -135,12 +144,12 @@ export class ListSourceQuotesHandler implements IQueryHandler<ListSourceQuotes> 
       (r) => r.attributed_at,
       (r): SourceQuoteItem => ({
         articleId: r.article_id,
-        headline: r.headline ?? '',
-        quoteId: r.quote_id,
-        text: r.text,
-        attribution: r.attribution,
-        method: r.method,
-        status: r.status,
+        headline: r.headline,
+        quoteId: r.quote.id,
+        text: r.quote.text,
+        attribution: r.quote.attribution ?? null,
+        method: r.quote.method ?? null,
+        status: r.quote.status,
       }),
     );
     return { value, position: snapshot.position };

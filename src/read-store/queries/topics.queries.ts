@@ -1,5 +1,5 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { topicsProjection } from '../../../projections/topics.projection';
+import { articlesProjection } from '../../../projections/articles.projection';
 import { Page, PageRequest, toPage } from '../../http/pagination';
 import { Read, ReadModels } from '../read-models';
 
@@ -23,9 +23,9 @@ export class ListTopicsHandler implements IQueryHandler<ListTopics> {
   constructor(private readonly models: ReadModels) {}
 
   async execute({ page }: ListTopics): Promise<Read<Page<TopicItem>>> {
-    const snapshot = await this.models.snapshot(topicsProjection);
+    const snapshot = await this.models.snapshot(articlesProjection);
     const rows = await snapshot.query<{ slug: string; label: string; article_count: number }>(
-      topicsProjection,
+      articlesProjection,
       `SELECT slug, label, article_count FROM {topics}
        WHERE article_count > 0 AND ($1::text IS NULL OR slug COLLATE "C" > $1)
        ORDER BY slug COLLATE "C" LIMIT $2`,

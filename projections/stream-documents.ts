@@ -1,0 +1,109 @@
+import { ProjectedEvent, Sql, streamEntityId } from './projection';
+
+/*
+ * The two things a projection that keeps one document per stream does with a batch: find, for each
+ * stream the batch names, what is stored and which events are new to it; and write the rows derived
+ * from its documents by what changed in them.
+ */
+
+/** One stream of the batch: its id as PostgreSQL spells it, what is stored of it, and its new events in log order. */
+export interface StreamToEvolve<S> {
+  id: string;
+  stored: S | null;
+  fresh: ProjectedEvent[];
+}
+
+/**
+ * Groups the batch by stream and loads what is stored of each with `load` (one statement: it answers
+ * each key of `article-<key>` with the id as PostgreSQL reads it, so that two spellings of one uuid are
+ * one stream, and an id that is no uuid fails the batch). Events at or below the revision already
+ * applied (stored, or earlier in the batch) are re-deliveries and are left out.
+ */
+export async function streamsToEvolve<S>(
+  events: readonly ProjectedEvent[],
+  load: (keys: string[]) => Promise<{ key: string; id: string; stored: S | null }[]>,
+  revisionOf: (stored: S) => number,
+): Promise<StreamToEvolve<S>[]> {
+  const byKey = new Map<string, ProjectedEvent[]>();
+  for (const event of events) {
+    const key = streamEntityId(event);
+    const list = byKey.get(key);
+    if (list) list.push(event);
+    else byKey.set(key, [event]);
+  }
+  if (byKey.size === 0) return [];
+  const streams = new Map<string, { stored: S | null; events: ProjectedEvent[] }>();
+  for (const { key, id, stored } of await load([...byKey.keys()])) {
+    const stream = streams.get(id) ?? { stored, events: [] };
+    stream.events.push(...byKey.get(key)!);
+    streams.set(id, stream);
+  }
+  return [...streams].map(([id, { stored, events: streamEvents }]) => {
+    const ordered = streamEvents.length > 1 ? [...streamEvents].sort(byPosition) : streamEvents;
+    let applied = stored === null ? -1 : revisionOf(stored);
+    const fresh = ordered.filter((e) => e.revision > applied && ((applied = e.revision), true));
+    return { id, stored, fresh };
+  });
+}
+
+function byPosition(a: ProjectedEvent, b: ProjectedEvent): number {
+  const [x, y] = [BigInt(a.position), BigInt(b.position)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// ───────────────────────────────────────────────────────────── derived rows ──
+
+type Row = Record<string, string | number | null>;
+
+/** A derived table: its name, its primary key's columns and its other columns, with their SQL types. */
+export interface DerivedTable {
+  table: string;
+  key: Readonly<Record<string, string>>;
+  columns: Readonly<Record<string, string>>;
+}
+
+/** The rows a batch removes (their keys) and inserts or changes in one derived table. */
+export class RowChanges {
+  readonly removed: Row[] = [];
+  readonly upserted: Row[] = [];
+
+  /** Adds the difference between a document's rows before and after. */
+  add(spec: DerivedTable, before: readonly Row[], after: readonly Row[]): void {
+    const keyOf = (row: Row) => JSON.stringify(Object.keys(spec.key).map((c) => row[c]));
+    const old = new Map(before.map((row) => [keyOf(row), row]));
+    for (const row of after) {
+      const key = keyOf(row);
+      const was = old.get(key);
+      old.delete(key);
+      if (!was || JSON.stringify(was) !== JSON.stringify(row)) this.upserted.push(row);
+    }
+    for (const gone of old.values()) this.removed.push(Object.fromEntries(Object.keys(spec.key).map((c) => [c, gone[c]])));
+  }
+}
+
+/** Applies a batch's changes to a derived table in one statement (none when nothing changed). */
+export async function syncRows(sql: Sql, spec: DerivedTable, changes: RowChanges): Promise<void> {
+  if (changes.removed.length === 0 && changes.upserted.length === 0) return;
+  const keys = Object.keys(spec.key);
+  const all = { ...spec.key, ...spec.columns };
+  const record = (types: Readonly<Record<string, string>>) => Object.entries(types).map(([c, t]) => `${c} ${t}`).join(', ');
+  const update = Object.keys(spec.columns).map((c) => `${c} = EXCLUDED.${c}`);
+  await sql(
+    `WITH removed AS (
+       DELETE FROM {${spec.table}} d USING jsonb_to_recordset($1::jsonb) AS r(${record(spec.key)})
+       WHERE (${keys.map((c) => `d.${c}`).join(', ')}) = (${keys.map((c) => `r.${c}`).join(', ')})
+     )
+     INSERT INTO {${spec.table}} (${Object.keys(all).join(', ')})
+     SELECT ${Object.keys(all).join(', ')} FROM jsonb_to_recordset($2::jsonb) AS r(${record(all)})
+     ON CONFLICT (${keys.join(', ')}) DO ${update.length ? `UPDATE SET ${update.join(', ')}` : 'NOTHING'}`,
+    [toJson(changes.removed), toJson(changes.upserted)],
+  );
+}
+
+/**
+ * JSON for a jsonb parameter. A lone UTF-16 surrogate (JavaScript strings may hold one; jsonb refuses
+ * its escape) becomes U+FFFD, as it does when node-postgres sends a string to a text column.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v));
+}
