@@ -89,6 +89,7 @@ export class ProjectionRunner {
   private supervising: Promise<void> | null = null;
   private stopped = false;
   private readonly pause = new Pause(() => this.stopped);
+  private readonly feeds: Feeds;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.projections = options.projections;
@@ -106,10 +107,10 @@ export class ProjectionRunner {
       onBatchCommitted: options.onBatchCommitted,
     };
     // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
-    const feeds: Feeds = {
+    const feeds: Feeds = (this.feeds = {
       live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
       rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
-    };
+    });
     for (const projection of options.projections) {
       if (this.workers.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
       this.workers.set(projection.name, new ProjectionWorker(projection, options.store, options.pool, settings, this.progress, feeds));
@@ -124,12 +125,13 @@ export class ProjectionRunner {
     this.supervising = this.supervise();
   }
 
-  /** Stops feeding (in-flight batches finish or roll back) and releases the locks. */
+  /** Stops feeding (in-flight batches finish or roll back, reads in flight come back) and releases the locks. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.pause.wake();
     await this.supervising;
     this.supervising = null;
+    await Promise.all([this.feeds.live.idle(), this.feeds.rebuild.idle()]);
   }
 
   /** Names of the projections this process is currently feeding. */
