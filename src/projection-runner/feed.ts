@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { EventStore, comparePositions } from '../event-store/event-store';
 import { BatchResult, Phase, applyBatch } from './apply-batch';
-import { LogPages, toProjectedEvent } from './log-pages';
+import { LiveEvents, LogPages } from './log-pages';
 
 export type LeaveReason =
   /** Its signal was aborted (stopped, or something changed: the worker looks at its status row again). */
@@ -15,6 +15,11 @@ export type LeaveReason =
 
 export interface FeedSettings {
   batchSize: number;
+  /**
+   * Live only: while behind, the log is read in pages of this many events (one transaction each)
+   * before the subscription takes over; at most `batchSize` skips that.
+   */
+  catchUpBatchSize?: number;
   /**
    * Live only: after a batch smaller than `batchSize`, wait this long before reading the next, so
    * that events arriving meanwhile share a transaction (fewer statements and commits per event
@@ -40,9 +45,9 @@ interface Member {
 const MAX_EXTRA_BATCHES = 20;
 
 /**
- * One reader of the log for every projection of this process in a phase: the live tables (a
- * catch-up subscription to $all that goes live) or rebuilds (pages of $all up to its end, the next
- * read while the current one is applied). Each batch is read and decoded once and applied by
+ * One reader of the log for every projection of this process in a phase: the live tables (large
+ * pages while behind, then a subscription to $all that goes live: see LiveEvents) or rebuilds
+ * (pages of $all up to its end, the next read while the current one is applied). Each batch is read and decoded once and applied by
  * `applyBatch`: live, to every member in one transaction; rebuilds, each build in a transaction of
  * its own, side by side (a build's checkpoint is its own anyway, and PostgreSQL works on several
  * while this process prepares the next page). A member whose handler fails leaves with the error
@@ -122,7 +127,8 @@ export class Feed {
       this.delivered = from;
       let source: AsyncIterable<ProjectedEvent[]> & { close(): Promise<void> };
       try {
-        source = this.phase === 'live' ? decoded(this.store.subscribeToAll({ fromPosition: from ?? undefined, maxBatchSize: this.settings.batchSize })) : new LogPages(this.store, from, this.settings.batchSize);
+        const { batchSize, catchUpBatchSize } = this.settings;
+        source = this.phase === 'live' ? new LiveEvents(this.store, from, catchUpBatchSize ?? batchSize, batchSize) : new LogPages(this.store, from, batchSize);
       } catch (error) {
         this.settleAll({ error });
         continue;
@@ -195,16 +201,6 @@ export class Feed {
 
 function isCaughtUp(position: string | null, target: string | null): boolean {
   return target === null || (position !== null && comparePositions(position, target) >= 0);
-}
-
-/** The live subscription's batches, decoded. */
-function decoded(subscription: ReturnType<EventStore['subscribeToAll']>): AsyncIterable<ProjectedEvent[]> & { close(): Promise<void> } {
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const batch of subscription) yield batch.map(toProjectedEvent);
-    },
-    close: () => subscription.close(),
-  };
 }
 
 function lowest(positions: (string | null)[]): string | null {

@@ -65,3 +65,45 @@ export class LogPages implements AsyncIterable<ProjectedEvent[]> {
     await this.reading;
   }
 }
+
+/**
+ * The live feed's source: while behind, pages of `catchUpSize` (read one ahead, as a rebuild reads
+ * them), then from where they ended the store's subscription, in batches of at most `batchSize`,
+ * which goes live. `close` ends either and waits for its read in flight.
+ */
+export class LiveEvents implements AsyncIterable<ProjectedEvent[]> {
+  private closed = false;
+  private current: { close(): Promise<void> } | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly from: string | null,
+    private readonly catchUpSize: number,
+    private readonly batchSize: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ProjectedEvent[]> {
+    let position = this.from;
+    if (this.catchUpSize > this.batchSize) {
+      const pages = new LogPages(this.store, position, this.catchUpSize);
+      this.current = pages;
+      for await (const page of pages) {
+        position = page[page.length - 1].position;
+        yield page;
+      }
+    }
+    if (this.closed) return;
+    const subscription = this.store.subscribeToAll({ fromPosition: position ?? undefined, maxBatchSize: this.batchSize });
+    this.current = subscription;
+    try {
+      for await (const batch of subscription) yield batch.map(toProjectedEvent);
+    } finally {
+      await subscription.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.current?.close();
+  }
+}

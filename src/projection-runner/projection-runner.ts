@@ -29,7 +29,12 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /** Live: how long to let events gather after a small batch (see FeedSettings.lingerMs). Default 5 ms. */
   lingerMs?: number;
-  /** Events per rebuild transaction. Default 2000. */
+  /**
+   * Live, while behind: events per read and transaction before the subscription takes over.
+   * Default 10,000; `batchSize` when that is given (then every live batch is at most that).
+   */
+  catchUpBatchSize?: number;
+  /** Events per rebuild read and transaction. Default 10,000. */
   rebuildBatchSize?: number;
   /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
   standbyPollMs?: number;
@@ -99,7 +104,7 @@ export class ProjectionRunner {
     this.progress.setMaxListeners(0);
     const settings: WorkerSettings = {
       batchSize: options.batchSize ?? 500,
-      rebuildBatchSize: options.rebuildBatchSize ?? 2000,
+      rebuildBatchSize: options.rebuildBatchSize ?? 10_000,
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       statusPollMs: Math.max(this.standbyPollMs, 250),
@@ -108,7 +113,7 @@ export class ProjectionRunner {
     };
     // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
     const feeds: Feeds = (this.feeds = {
-      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, catchUpBatchSize: options.catchUpBatchSize ?? (options.batchSize === undefined ? 10_000 : settings.batchSize), lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
       rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
     });
     for (const projection of options.projections) {
