@@ -214,7 +214,7 @@ async function batchTransaction(pool: Pool, phase: Phase, members: readonly Batc
       }
       const schema = phase === 'live' ? row.schema_name : row.build_schema!;
       const from = phase === 'live' ? row.position : row.build_position;
-      const fresh = from === null ? [...events] : events.filter((e) => comparePositions(e.position, from) > 0);
+      const fresh = eventsAfter(events, from);
       let applied = fresh;
       if (fresh.length > 0) {
         const poison = await step(client, { projection: member.projection, schema, bulk: phase === 'rebuild' }, fresh, new Set(row.skipped));
@@ -239,6 +239,19 @@ async function batchTransaction(pool: Pool, phase: Phase, members: readonly Batc
   } finally {
     client.done(broken);
   }
+}
+
+/** The events of a batch (in log order) after `from` (null: all of them). */
+function eventsAfter(events: readonly ProjectedEvent[], from: string | null): ProjectedEvent[] {
+  if (from === null) return [...events];
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comparePositions(events[middle].position, from) > 0) high = middle;
+    else low = middle + 1;
+  }
+  return events.slice(low);
 }
 
 function isStale(phase: Phase, row: StatusRow, member: BatchMember): boolean {

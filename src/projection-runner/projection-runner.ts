@@ -34,8 +34,10 @@ export interface ProjectionRunnerOptions {
    * Default 10,000; `batchSize` when that is given (then every live batch is at most that).
    */
   catchUpBatchSize?: number;
-  /** Events per rebuild read and transaction. Default 10,000. */
+  /** Events per rebuild read and transaction. Default 3000. */
   rebuildBatchSize?: number;
+  /** Live tables that have applied nothing and are this many events behind catch up as a rebuild. Default 100,000. */
+  bulkCatchUpThreshold?: number;
   /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
   standbyPollMs?: number;
   /** First retry delay after a failure, doubled up to `retryMaxMs`. Defaults 500 ms and 30 s. */
@@ -104,10 +106,11 @@ export class ProjectionRunner {
     this.progress.setMaxListeners(0);
     const settings: WorkerSettings = {
       batchSize: options.batchSize ?? 500,
-      rebuildBatchSize: options.rebuildBatchSize ?? 10_000,
+      rebuildBatchSize: options.rebuildBatchSize ?? 3000,
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       statusPollMs: Math.max(this.standbyPollMs, 250),
+      bulkCatchUpThreshold: options.bulkCatchUpThreshold ?? 100_000,
       logger: this.logger,
       onBatchCommitted: options.onBatchCommitted,
     };

@@ -5,7 +5,7 @@ import { EventStore } from '../event-store/event-store';
 import { Phase, ProjectionHandlerError, messageOf } from './apply-batch';
 import { Feed } from './feed';
 import { loadStatus } from './projection-status';
-import { RebuildContext, needsRebuild, rebuild } from './rebuild';
+import { RebuildContext, askBulkCatchUp, needsRebuild, rebuild } from './rebuild';
 
 export interface RunnerLogger {
   log(message: string): void;
@@ -19,6 +19,8 @@ export interface WorkerSettings {
   retryBaseMs: number;
   retryMaxMs: number;
   statusPollMs: number;
+  /** Live tables that have applied nothing, this many events behind or more, catch up as a rebuild (see askBulkCatchUp). */
+  bulkCatchUpThreshold: number;
   logger: RunnerLogger;
   /** Called after each committed batch, for observation (tests, metrics). */
   onBatchCommitted?: (projection: string, phase: Phase, events: ProjectedEvent[]) => void;
@@ -143,13 +145,16 @@ export class ProjectionWorker {
           await session.sleep(this.settings.statusPollMs * 10);
           continue;
         }
-        if (needsRebuild(row, this.projection) && !session.rebuild) {
+        if (row.position === null && !needsRebuild(row, this.projection) && (await askBulkCatchUp(this.rebuildContext, this.settings.bulkCatchUpThreshold))) continue;
+        const rebuilding = needsRebuild(row, this.projection);
+        if (rebuilding && !session.rebuild) {
           session.rebuild = this.rebuildUntilDone(session).finally(() => {
             session.rebuild = null;
             session.restartLive();
           });
         }
-        if (row.version === this.projection.version) await this.feeds.live.follow(this.projection, row.position, { signal: pass });
+        // Live tables that hold nothing wait for the build that will replace them, rather than race it.
+        if (row.version === this.projection.version && !(rebuilding && row.position === null)) await this.feeds.live.follow(this.projection, row.position, { signal: pass });
         else await session.sleep(this.settings.statusPollMs);
         delay = this.settings.retryBaseMs;
       } catch (error) {

@@ -12,6 +12,25 @@ export function needsRebuild(row: StatusRow, projection: Projection): boolean {
   return row.version !== projection.version || row.build_schema !== null || row.rebuild_requested_at !== null;
 }
 
+/**
+ * A projection that has never applied an event (a fresh server, a new projection) with at least
+ * `threshold` events in the log catches up as a rebuild: a bulk load into a fresh schema (COPY,
+ * indexes built at the end, each projection in a transaction of its own) and a swap, instead of
+ * live batches into indexed tables. Answers whether it asked for one.
+ */
+export async function askBulkCatchUp(context: RebuildContext, threshold: number): Promise<boolean> {
+  const { store, pool, projection } = context;
+  const head = await store.headPosition();
+  if ((await countEvents(store, pool, null, head, threshold)) < threshold) return false;
+  const { rowCount } = await pool.query(
+    `UPDATE projection_status SET rebuild_requested_at = clock_timestamp(), updated_at = now()
+     WHERE name = $1 AND position IS NULL AND version = $2 AND build_schema IS NULL AND rebuild_requested_at IS NULL`,
+    [projection.name, projection.version],
+  );
+  if (rowCount) context.log(`projection ${projection.name}: catching up from the first event as a bulk load`);
+  return (rowCount ?? 0) > 0;
+}
+
 export interface RebuildContext {
   projection: Projection;
   store: EventStore;
