@@ -34,7 +34,11 @@ describe('projection runner: one reader of the log for every projection', () => 
     });
     await runner.start();
     // Once every projection has applied an event, all of them follow the feed.
-    const { last: joined } = await writeScenario(new Newsroom(rs.store), 1, 'join');
+    const { last: first } = await writeScenario(new Newsroom(rs.store), 1, 'join');
+    expect((await runner.waitForPosition(first.position, 10_000)).reached).toBe(true);
+    // A pass of the feed reads pages of the log before it subscribes (see LiveEvents): once a write
+    // after that has come through, the feed is on its subscription.
+    const { last: joined } = await writeScenario(new Newsroom(rs.store), 1, 'joined');
     expect((await runner.waitForPosition(joined.position, 10_000)).reached).toBe(true);
     // One subscription, started again only when a worker joined after the first batch (it had not
     // finished reading its status row): never one per projection.
@@ -64,6 +68,41 @@ describe('projection runner: one reader of the log for every projection', () => 
     }
     // Each projection's model equals one built from scratch.
     for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
+  });
+
+  it('stop ends the feeds: every subscription is closed and no read of the log is in flight when it resolves', async () => {
+    const reads = { started: 0, finished: 0 };
+    const subscriptions: { closed: boolean }[] = [];
+    const watched = Object.create(rs.store) as EventStore;
+    watched.readAll = (options: ReadAllOptions) => {
+      reads.started++;
+      return rs.store.readAll(options).finally(() => reads.finished++);
+    };
+    watched.subscribeToAll = (options?: SubscribeToAllOptions): AllSubscription => {
+      const subscription = rs.store.subscribeToAll(options);
+      const state = { closed: false };
+      subscriptions.push(state);
+      return {
+        [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+        close: async () => {
+          state.closed = true;
+          await subscription.close();
+        },
+      };
+    };
+    const runner = rs.runner({ store: watched });
+    await runner.start();
+    // Events written once it runs reach it through the subscription, which then waits, idle.
+    await eventually(
+      async () => subscriptions.length,
+      (n) => n > 0,
+    );
+    const { last } = await writeScenario(new Newsroom(rs.store), 1, 'stop');
+    expect((await runner.waitForPosition(last.position, 10_000)).reached).toBe(true);
+    await runner.stop();
+    expect(subscriptions.length).toBeGreaterThan(0);
+    expect(subscriptions.every((s) => s.closed)).toBe(true);
+    expect(reads.finished).toBe(reads.started);
   });
 
   it('a projection that fails leaves the batch to the others, and rejoining behind the feed reads the log again for it alone', async () => {
