@@ -125,14 +125,9 @@ export class Feed {
       this.restart = false;
       const from = lowest([...this.members.values()].map((m) => m.from));
       this.delivered = from;
-      let source: AsyncIterable<ProjectedEvent[]> & { close(): Promise<void> };
-      try {
-        const { batchSize, catchUpBatchSize } = this.settings;
-        source = this.phase === 'live' ? new LiveEvents(this.store, from, catchUpBatchSize ?? batchSize, batchSize) : new LogPages(this.store, from, batchSize);
-      } catch (error) {
-        this.settleAll({ error });
-        continue;
-      }
+      // Neither reads anything before it is iterated (inside the try below).
+      const { batchSize, catchUpBatchSize } = this.settings;
+      const source = this.phase === 'live' ? new LiveEvents(this.store, from, catchUpBatchSize ?? batchSize, batchSize) : new LogPages(this.store, from, batchSize);
       this.source = source;
       try {
         for await (const events of source) {
