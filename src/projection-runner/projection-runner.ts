@@ -28,7 +28,7 @@ export interface ProjectionRunnerOptions {
    * Default 10,000; `batchSize` when that is given (then every live batch is at most that).
    */
   catchUpBatchSize?: number;
-  /** Events per rebuild read and transaction. Default 3000. */
+  /** Events per rebuild read and transaction. Default 2000. */
   rebuildBatchSize?: number;
   /** Live tables that have applied nothing and are this many events behind catch up as a rebuild. Default 100,000. */
   bulkCatchUpThreshold?: number;
@@ -86,7 +86,7 @@ export class ProjectionRunner {
     this.progress.setMaxListeners(0);
     const settings: WorkerSettings = {
       batchSize: options.batchSize ?? 500,
-      rebuildBatchSize: options.rebuildBatchSize ?? 3000,
+      rebuildBatchSize: options.rebuildBatchSize ?? 2000,
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       statusPollMs: Math.max(this.standbyPollMs, 250),

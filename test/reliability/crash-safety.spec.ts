@@ -21,9 +21,9 @@ const WRITERS = 16;
 const SHARED_ARTICLES = 4;
 const SOURCES = 3;
 /** Articles of 20 events written before the rounds: enough that rebuilding takes more than one batch. */
-const PREFILL_ARTICLES = Number(process.env.CRASH_PREFILL_ARTICLES ?? 300);
+const PREFILL_ARTICLES = Number(process.env.CRASH_PREFILL_ARTICLES ?? 150);
 /** The runner's default events per rebuild batch. */
-const REBUILD_BATCH = 3000;
+const REBUILD_BATCH = 2000;
 const PHRASES = Array.from({ length: 10 }, (_, k) => `phrase number ${k}`);
 const VERDICTS = ['verified', 'false', 'misleading'];
 
