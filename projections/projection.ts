@@ -75,7 +75,25 @@ export interface Projection {
    * older version is being rebuilt, reads of it answer 503 instead of querying tables of another shape.
    */
   readonly readableFrom?: number;
-  apply(events: readonly ProjectedEvent[], sql: Sql): Promise<void>;
+  apply(events: readonly ProjectedEvent[], sql: Sql, context?: ApplyContext): Promise<void>;
+}
+
+/**
+ * What the runner tells `apply` besides the statement function. `bulk` is true only while loading a
+ * fresh build schema from the log (a rebuild): no reader sees those tables, every event reaches
+ * them exactly once (the checkpoint commits with the rows), and their secondary indexes come after
+ * the load. Then `copy` may load rows with COPY instead of INSERT: much cheaper per row, but it
+ * fails on a duplicate key where an INSERT … ON CONFLICT would not. A projection may ignore both.
+ */
+export interface ApplyContext {
+  readonly bulk: boolean;
+  /**
+   * Loads `rows` (values in `columns`' order) into the table written as its placeholder name
+   * (`entries` for `{entries}`) with `COPY … FROM STDIN`, in the batch's transaction. Values:
+   * null/undefined (NULL), strings, numbers, bigints, booleans, Dates (ISO 8601); anything else
+   * (objects, arrays) goes as its JSON text.
+   */
+  copy(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
 }
 
 /**

@@ -4,19 +4,13 @@ import { Pool } from 'pg';
 import { Projection } from '../../projections/projection';
 import { EventStore, StoreUnavailableError, comparePositions } from '../event-store/event-store';
 import { Pause, holdLockConnection } from '../read-store/lock-connection';
-import { countEvents } from './event-count';
-import {
-  LOCK_NAMESPACE,
-  PROJECTIONS_CHANNEL,
-  ProjectionFailure,
-  StatusRow,
-  dropRetiredSchemas,
-  ensureInitialised,
-  loadStatuses,
-  lockKey,
-} from './projection-status';
+import { LOCK_NAMESPACE, PROJECTIONS_CHANNEL, dropRetiredSchemas, ensureInitialised, lockKey } from './projection-status';
 import { Feed } from './feed';
+import { ProjectionStatus, projectionStatuses, readPosition, requestRebuild } from './projection-queries';
 import { Feeds, ProjectionWorker, RunnerLogger, WorkerSettings } from './projection-worker';
+
+export type { ProjectionState, ProjectionStatus } from './projection-queries';
+export { UnknownProjectionError, projectionStatuses, readPosition, requestRebuild, stateOf } from './projection-queries';
 
 export interface ProjectionRunnerOptions {
   store: EventStore;
@@ -29,8 +23,15 @@ export interface ProjectionRunnerOptions {
   batchSize?: number;
   /** Live: how long to let events gather after a small batch (see FeedSettings.lingerMs). Default 5 ms. */
   lingerMs?: number;
-  /** Events per rebuild transaction. Default 2000. */
+  /**
+   * Live, while behind: events per read and transaction before the subscription takes over.
+   * Default 10,000; `batchSize` when that is given (then every live batch is at most that).
+   */
+  catchUpBatchSize?: number;
+  /** Events per rebuild read and transaction. Default 2000. */
   rebuildBatchSize?: number;
+  /** Live tables that have applied nothing and are this many events behind catch up as a rebuild. Default 100,000. */
+  bulkCatchUpThreshold?: number;
   /** How often a stand-by runner tries to take over a projection. Default 1000 ms. */
   standbyPollMs?: number;
   /** First retry delay after a failure, doubled up to `retryMaxMs`. Defaults 500 ms and 30 s. */
@@ -44,20 +45,6 @@ export interface ProjectionRunnerOptions {
   onBatchCommitted?: WorkerSettings['onBatchCommitted'];
 }
 
-export type ProjectionState = 'running' | 'rebuilding' | 'failed' | 'stopped';
-
-/** What `GET /admin/projections` and `copydesk projections status` show for a projection. */
-export interface ProjectionStatus {
-  name: string;
-  version: number;
-  /** The live tables' checkpoint; null before the first event. */
-  position: string | null;
-  /** Events in the log after the checkpoint. */
-  lag: number;
-  status: ProjectionState;
-  error: ProjectionFailure | null;
-  rebuild: { done: number; total: number | null; startedAt: string | null; requestedAt: string | null } | null;
-}
 
 /** The read store did not answer by `deadline` (ms since the epoch): the caller's wait is over either way. */
 function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
@@ -89,6 +76,7 @@ export class ProjectionRunner {
   private supervising: Promise<void> | null = null;
   private stopped = false;
   private readonly pause = new Pause(() => this.stopped);
+  private readonly feeds: Feeds;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.projections = options.projections;
@@ -102,14 +90,15 @@ export class ProjectionRunner {
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       statusPollMs: Math.max(this.standbyPollMs, 250),
+      bulkCatchUpThreshold: options.bulkCatchUpThreshold ?? 100_000,
       logger: this.logger,
       onBatchCommitted: options.onBatchCommitted,
     };
     // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
-    const feeds: Feeds = {
-      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+    const feeds: Feeds = (this.feeds = {
+      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, catchUpBatchSize: options.catchUpBatchSize ?? (options.batchSize === undefined ? 10_000 : settings.batchSize), lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
       rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
-    };
+    });
     for (const projection of options.projections) {
       if (this.workers.has(projection.name)) throw new Error(`two projections named ${projection.name}`);
       this.workers.set(projection.name, new ProjectionWorker(projection, options.store, options.pool, settings, this.progress, feeds));
@@ -124,12 +113,13 @@ export class ProjectionRunner {
     this.supervising = this.supervise();
   }
 
-  /** Stops feeding (in-flight batches finish or roll back) and releases the locks. */
+  /** Stops feeding (in-flight batches finish or roll back, reads in flight come back) and releases the locks. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.pause.wake();
     await this.supervising;
     this.supervising = null;
+    await Promise.all([this.feeds.live.idle(), this.feeds.rebuild.idle()]);
   }
 
   /** Names of the projections this process is currently feeding. */
@@ -223,80 +213,3 @@ export class ProjectionRunner {
     return projectionStatuses(this.options.store, this.options.pool, this.projections.filter((p) => this.names(names).includes(p.name)));
   }
 }
-
-// ─────────────────────────────────── the same, without a runner (CLI, other processes) ──
-
-export async function readPosition(pool: Pool, names: readonly string[]): Promise<string> {
-  const { rows } = await pool.query<{ position: string }>(
-    `SELECT coalesce(min(coalesce(position, 0)), 0)::text AS position FROM projection_status WHERE name = ANY($1)`,
-    [names],
-  );
-  return rows[0].position;
-}
-
-export class UnknownProjectionError extends Error {
-  constructor(readonly projection: string) {
-    super(`No projection named ${projection}.`);
-    this.name = 'UnknownProjectionError';
-  }
-}
-
-export async function requestRebuild(pool: Pool, name: string): Promise<Date> {
-  const { rows } = await pool.query<{ requested: Date }>(
-    `WITH r AS (UPDATE projection_status SET rebuild_requested_at = clock_timestamp(), updated_at = now() WHERE name = $1 RETURNING rebuild_requested_at)
-     SELECT rebuild_requested_at AS requested, pg_notify($2, $3) FROM r`,
-    [name, PROJECTIONS_CHANNEL, `rebuild:${name}`],
-  );
-  if (rows.length === 0) throw new UnknownProjectionError(name);
-  return rows[0].requested;
-}
-
-/** Names of the projections whose advisory lock some session holds on this database. */
-async function lockedProjections(pool: Pool): Promise<Set<number>> {
-  const { rows } = await pool.query<{ objid: string }>(
-    `SELECT objid::text FROM pg_locks
-     WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::bigint::oid
-       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-    [LOCK_NAMESPACE],
-  );
-  return new Set(rows.map((r) => Number(r.objid)));
-}
-
-export function stateOf(row: StatusRow, projection: Projection, active: boolean): ProjectionState {
-  if (row.error || row.build_error) return 'failed';
-  if (!active) return 'stopped';
-  if (row.build_schema !== null || row.rebuild_requested_at !== null || row.version !== projection.version) return 'rebuilding';
-  return 'running';
-}
-
-export async function projectionStatuses(store: EventStore, pool: Pool, projections: readonly Projection[]): Promise<ProjectionStatus[]> {
-  const [rows, locked, head] = await Promise.all([loadStatuses(pool, projections.map((p) => p.name)), lockedProjections(pool), store.headPosition()]);
-  const byName = new Map(rows.map((r) => [r.name, r]));
-  const statuses: ProjectionStatus[] = [];
-  for (const projection of projections) {
-    const row = byName.get(projection.name);
-    if (!row) {
-      statuses.push({ name: projection.name, version: projection.version, position: null, lag: await countEvents(store, pool, null, head), status: 'stopped', error: null, rebuild: null });
-      continue;
-    }
-    const building = row.build_schema !== null || row.rebuild_requested_at !== null;
-    statuses.push({
-      name: row.name,
-      version: row.version,
-      position: row.position,
-      lag: await countEvents(store, pool, row.position, head),
-      status: stateOf(row, projection, locked.has(lockKey(row.name))),
-      error: row.error ?? row.build_error,
-      rebuild: building
-        ? {
-            done: Number(row.build_done),
-            total: row.build_total === null ? null : Number(row.build_total),
-            startedAt: row.build_started_at?.toISOString() ?? null,
-            requestedAt: row.rebuild_requested_at?.toISOString() ?? null,
-          }
-        : null,
-    });
-  }
-  return statuses;
-}
-

@@ -1,7 +1,7 @@
 import { auditProjection } from '../../projections/audit.projection';
 import { ARTICLE_EVENT_TYPES } from '../../src/newsroom/article/article.decider';
 import { SOURCE_EVENT_TYPES } from '../../src/newsroom/source/source.decider';
-import { toProjectedEvent } from '../../src/projection-runner/feed';
+import { toProjectedEvent } from '../../src/projection-runner/log-pages';
 import { ModelHarness, StreamBuilder, modelHarness } from '../support/projection-harness';
 import { Newsroom, writeScenario } from '../support/newsroom';
 import { ReadSideDb, eventually, readSideDb } from '../support/read-side';

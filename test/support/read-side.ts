@@ -84,7 +84,7 @@ export async function eventually<T>(read: () => Promise<T>, check: (value: T) =>
 /** What the projection's tables hold after applying the log (up to `upTo`) from scratch, for comparison. */
 export async function cleanModel(rs: ReadSideDb, projection: Projection, upTo?: string | null): Promise<Record<string, string[]>> {
   const { modelHarness } = await import('./projection-harness');
-  const { toProjectedEvent } = await import('../../src/projection-runner/feed');
+  const { toProjectedEvent } = await import('../../src/projection-runner/log-pages');
   const { comparePositions } = await import('../../src/event-store/event-store');
   const harness = await modelHarness(rs.pool, projection);
   try {
