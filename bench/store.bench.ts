@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { latency } from './commands.bench';
+import { PROJECTIONS } from '../projections';
 import { articleDecider } from '../src/newsroom/article/article.decider';
 import { fold } from '../src/newsroom/command-executor';
 import { BenchContext } from './lib/context';
@@ -170,7 +171,7 @@ export async function storeBenchmarks(ctx: BenchContext, selection: StoreSelecti
       const met = rebuildRate >= 50_000 && r >= 0.25 && rebuild.peakRssMiB < 300;
       ctx.report.add({
         bench: bench('rebuild'),
-        case: `${rebuild.events.toLocaleString('en-US')} events, 5 projections`,
+        case: `${rebuild.events.toLocaleString('en-US')} events, ${PROJECTIONS.length} projections`,
         rate: perSecond(rebuildRate, 'ev'),
         baseline: perSecond(copyRate, 'row'),
         ratio: r,

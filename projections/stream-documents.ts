@@ -101,9 +101,15 @@ export async function syncRows(sql: Sql, spec: DerivedTable, changes: RowChanges
 }
 
 /**
- * JSON for a jsonb parameter. A lone UTF-16 surrogate (JavaScript strings may hold one; jsonb refuses
- * its escape) becomes U+FFFD, as it does when node-postgres sends a string to a text column.
+ * JSON for a jsonb parameter. A lone UTF-16 surrogate (JavaScript strings may hold one; JSON.stringify
+ * writes it as a `\ud800`-style escape, which jsonb refuses) becomes U+FFFD, as it does when
+ * node-postgres sends a string to a text column. Only text that has such an escape is written again
+ * with a replacer (several times slower, and documents are large).
  */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v));
+  const text = JSON.stringify(value);
+  return SURROGATE_ESCAPE.test(text) ? JSON.stringify(value, wellFormed) : text;
 }
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const wellFormed = (_key: string, v: unknown) => (typeof v === 'string' ? (v as string & { toWellFormed(): string }).toWellFormed() : v);

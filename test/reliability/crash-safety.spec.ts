@@ -189,7 +189,7 @@ describe.each(EVENT_STORES)('crash safety on %s: SIGKILL under 16 writers racing
     const audit = await pages('/audit');
     expect(audit.map((e) => e.position)).toEqual([...expected.positions].reverse());
     const claims = await pages('/claims');
-    expect(new Map(claims.map((c) => [c.id, { articleId: c.articleId, verdict: c.verdict }]))).toEqual(expected.claims);
+    expect(new Map(claims.map((c) => [`${c.articleId} ${c.id}`, { articleId: c.articleId, verdict: c.verdict }]))).toEqual(expected.claims);
     const topics = await pages('/topics');
     expect(new Map(topics.map((t) => [t.slug, { label: t.label, articleCount: t.articleCount }]))).toEqual(expected.topics);
     const sources = await pages('/sources');

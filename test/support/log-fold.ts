@@ -7,6 +7,7 @@ import { RecordedEvent, comparePositions } from '../../src/event-store/event-sto
 export interface ExpectedModels {
   articles: Map<string, { revision: number; topics: string[]; claims: Map<string, string | null>; quotes: Map<string, { status: string; sourceId: string | null }> }>;
   /** Claim id → its article and current verdict. */
+  /** Keyed `<article id> <claim id>`: a claim id is unique within its article (ids derived from an actor's keys can repeat across articles). */
   claims: Map<string, { articleId: string; verdict: string | null }>;
   /** Topics carried by at least one article: slug → label as first tagged, and how many articles carry it. */
   topics: Map<string, { label: string; articleCount: number }>;
@@ -64,7 +65,7 @@ export function foldLog(log: RecordedEvent[]): ExpectedModels {
   const claims: ExpectedModels['claims'] = new Map();
   const topics: ExpectedModels['topics'] = new Map();
   for (const [articleId, article] of articles) {
-    for (const [claimId, verdict] of article.claims) claims.set(claimId, { articleId, verdict });
+    for (const [claimId, verdict] of article.claims) claims.set(`${articleId} ${claimId}`, { articleId, verdict });
     for (const slug of article.topics) topics.set(slug, { label: labels.get(slug)!, articleCount: (topics.get(slug)?.articleCount ?? 0) + 1 });
   }
   const sourceQuotes: ExpectedModels['sourceQuotes'] = new Map();
