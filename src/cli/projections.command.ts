@@ -72,6 +72,7 @@ export async function projectionsRebuild(
     projections,
     standbyPollMs: 500,
     retryBaseMs: 200,
+    rebuildBatchSize: runtime.config.rebuildPageEvents,
     logger: quiet,
   });
   await ensureInitialised(runtime.pool, projections);

@@ -36,13 +36,20 @@ export const READ_SIDE_CONTROLLERS: Type<unknown>[] = [
   ProjectionsAdminController,
 ];
 
-export function readSideProviders(runtime: Pick<Runtime, 'databaseUrl'>): Provider[] {
+export function readSideProviders(runtime: Pick<Runtime, 'databaseUrl' | 'config'>): Provider[] {
   return [
     {
       provide: ProjectionRunner,
       inject: [EVENT_STORE, PG_POOL],
       useFactory: (store: EventStore, pool: Pool) =>
-        new ProjectionRunner({ store, pool, databaseUrl: runtime.databaseUrl, projections: PROJECTIONS, logger: new Logger('Projections') }),
+        new ProjectionRunner({
+          store,
+          pool,
+          databaseUrl: runtime.databaseUrl,
+          projections: PROJECTIONS,
+          rebuildBatchSize: runtime.config.rebuildPageEvents,
+          logger: new Logger('Projections'),
+        }),
     },
     ProjectionRunnerLifecycle,
     ReadModels,

@@ -55,6 +55,14 @@ describe('copydesk serve: where it listens, what it says, what it refuses to sta
     }
   }, 120_000);
 
+  it('reads REBUILD_PAGE_EVENTS, 2000 by default, refusing what is no count of events from 100 to 100000', () => {
+    const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+    expect(readConfig(secret).rebuildPageEvents).toBe(2000);
+    expect(readConfig({ ...secret, REBUILD_PAGE_EVENTS: '10000' }).rebuildPageEvents).toBe(10_000);
+    for (const bad of ['0', '99', '100001', '2e3x', '1.5', '-5'])
+      expect(() => readConfig({ ...secret, REBUILD_PAGE_EVENTS: bad })).toThrow(/^REBUILD_PAGE_EVENTS must be/);
+  });
+
   it('refuses to start with an AUTH_JWT_SECRET shorter than 32 bytes, saying so in one sentence', async () => {
     expect(() => readConfig({ AUTH_JWT_SECRET: 'a' })).toThrow(ConfigError);
     expect(() => readConfig({ AUTH_JWT_SECRET: 'x'.repeat(31) })).toThrow('AUTH_JWT_SECRET must be at least 32 bytes long');
