@@ -5,7 +5,7 @@ import { isConnectionError } from '../event-store/postgres-errors';
 import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
 import { SOURCE_EVENT_TYPES } from '../newsroom/source/source.decider';
 import { applyContext } from './copy-rows';
-import { PROJECTIONS_CHANNEL, ProjectionFailure, StatusRow, checkout } from './projection-status';
+import { PROJECTIONS_CHANNEL, ProjectionFailure, StatusRow, onClient } from './projection-status';
 
 export type Phase = 'live' | 'rebuild';
 
@@ -190,9 +190,7 @@ type ApplyStep = (client: PoolClient, target: Target, events: readonly Projected
 
 async function batchTransaction(pool: Pool, phase: Phase, members: readonly BatchMember[], events: readonly ProjectedEvent[], step: ApplyStep): Promise<BatchResult> {
   const result: BatchResult = { checkpoints: [], failures: [], stale: [] };
-  const client = await checkout(pool);
-  let broken: Error | undefined;
-  try {
+  return onClient(pool, async (client) => {
     // Statements without parameters go together as one simple query (a round trip saved on a path
     // taken for every batch); every value in them is escaped as a literal.
     const names = members.map((m) => client.escapeLiteral(m.projection.name)).join(', ');
@@ -232,13 +230,7 @@ async function batchTransaction(pool: Pool, phase: Phase, members: readonly Batc
     const advance = updates.length === 0 ? '' : (phase === 'live' ? ADVANCE_LIVE : ADVANCE_BUILD).replace('$1', () => client.escapeLiteral(JSON.stringify(updates)));
     await client.query(`${advance}${advance ? ';' : ''} COMMIT`);
     return result;
-  } catch (error) {
-    if (isConnectionError(error)) broken = error as Error;
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.done(broken);
-  }
+  });
 }
 
 /** The events of a batch (in log order) after `from` (null: all of them). */

@@ -3,7 +3,7 @@ import { Runtime } from '../app/runtime';
 import { WrongExpectedVersionError } from '../event-store/event-store';
 import { Actor } from '../newsroom/actor';
 import { sealEvents } from '../newsroom/command-executor';
-import { PROJECTIONS_CHANNEL, ProjectionFailure, checkout, loadStatus } from './projection-status';
+import { PROJECTIONS_CHANNEL, ProjectionFailure, inTransaction, loadStatus } from './projection-status';
 
 export class OperatorError extends Error {}
 
@@ -49,12 +49,9 @@ export async function skipEvent(runtime: Runtime, name: string, position: string
     }
   }
 
-  const client = await checkout(runtime.pool);
-  try {
-    await client.query('BEGIN');
+  await inTransaction(runtime.pool, async (client) => {
     const row = await loadStatus(client, name, true);
     if (row.error?.position !== position) {
-      await client.query('ROLLBACK');
       throw new OperatorError(`${name} moved on while skipping (now ${row.error ? `failing at ${row.error.position}` : 'running'}); the checkpoint was left alone`);
     }
     await client.query(
@@ -64,12 +61,6 @@ export async function skipEvent(runtime: Runtime, name: string, position: string
     );
     await client.query(`UPDATE projection_status SET position = $2, error = NULL, updated_at = now() WHERE name = $1`, [name, position]);
     await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `retry:${name}`]);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.done();
-  }
+  });
   return data;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Pool, PoolClient, QueryConfig } from 'pg';
 import { Projection, qualify, quoteIdent, tableNames } from '../../projections/projection';
+import { isConnectionError } from '../event-store/postgres-errors';
 
 /**
  * One row per projection: which schema holds its live tables, the checkpoint (the position of the
@@ -157,21 +158,33 @@ export async function checkout(pool: Pool): Promise<PoolClient & { done(error?: 
   });
 }
 
-/** Runs `work` in one transaction on one client. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` on one client of the pool; `work` opens and ends its own transaction. When it throws,
+ * whatever is open is rolled back, and a client whose connection broke (or whose rollback failed) is
+ * discarded rather than returned to the pool.
+ */
+export async function onClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await checkout(pool);
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
+    return await work(client);
   } catch (error) {
+    if (isConnectionError(error)) broken = error as Error;
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
     client.done(broken);
   }
+}
+
+/** Runs `work` in one transaction on one client. */
+export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return onClient(pool, async (client) => {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  });
 }
 
 /**

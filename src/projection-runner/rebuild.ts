@@ -1,12 +1,11 @@
 import { Pool } from 'pg';
 import { ProjectedEvent, Projection, quoteIdent } from '../../projections/projection';
 import { EventStore } from '../event-store/event-store';
-import { isConnectionError } from '../event-store/postgres-errors';
 import { PoisonEvent, ProjectionHandlerError, applyIsolated, failureOf } from './apply-batch';
 import { countEvents } from './event-count';
 import { Feed } from './feed';
 import { toProjectedEvent } from './log-pages';
-import { PROJECTIONS_CHANNEL, StatusRow, checkout, createBuildSchema, createIndexes, inTransaction, loadStatus } from './projection-status';
+import { PROJECTIONS_CHANNEL, StatusRow, createBuildSchema, createIndexes, inTransaction, loadStatus, onClient } from './projection-status';
 
 export function needsRebuild(row: StatusRow, projection: Projection): boolean {
   return row.version !== projection.version || row.build_schema !== null || row.rebuild_requested_at !== null;
@@ -94,17 +93,16 @@ async function prepareBuild(context: RebuildContext): Promise<{ schema: string; 
 async function swap(context: RebuildContext, schema: string): Promise<boolean> {
   const { projection, pool, store } = context;
   const { name } = projection;
-  const client = await checkout(pool);
-  let broken: Error | undefined;
-  let failure: { event: ProjectedEvent; poison: PoisonEvent } | null = null;
-  try {
+  /** Swapped, or not (another build took its place), or an event failed (rolled back). */
+  const outcome = await onClient(pool, async (client): Promise<'swapped' | 'stale' | { event: ProjectedEvent; poison: PoisonEvent }> => {
     await client.query('BEGIN');
     const row = await loadStatus(client, name, true);
     if (row.build_schema !== schema) {
       await client.query('ROLLBACK');
-      return false;
+      return 'stale';
     }
     let position = row.build_position;
+    let failure: { event: ProjectedEvent; poison: PoisonEvent } | null = null;
     const { rows: skips } = await client.query<{ position: string }>('SELECT position::text AS position FROM projection_skips WHERE name = $1', [name]);
     const skipped = new Set(skips.map((r) => r.position));
     for (;;) {
@@ -119,29 +117,25 @@ async function swap(context: RebuildContext, schema: string): Promise<boolean> {
     }
     if (failure) {
       await client.query('ROLLBACK');
-    } else {
-      await client.query(
-        `UPDATE projection_status SET schema_name = build_schema, version = build_version, position = $2,
-                build_schema = NULL, build_version = NULL, build_position = NULL, build_target = NULL, build_done = 0,
-                build_total = NULL, build_started_at = NULL, error = NULL, build_error = NULL, rebuilt_at = clock_timestamp(), updated_at = now()
-         WHERE name = $1`,
-        [name, position],
-      );
-      await client.query('INSERT INTO projection_retired_schemas (schema_name) VALUES ($1) ON CONFLICT DO NOTHING', [row.schema_name]);
-      await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `progress:${name}`]);
-      await client.query('COMMIT');
+      return failure;
     }
-  } catch (error) {
-    if (isConnectionError(error)) broken = error as Error;
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.done(broken);
-  }
-  if (failure) {
-    const recorded = failureOf('rebuild', failure.event, failure.poison.error);
+    await client.query(
+      `UPDATE projection_status SET schema_name = build_schema, version = build_version, position = $2,
+              build_schema = NULL, build_version = NULL, build_position = NULL, build_target = NULL, build_done = 0,
+              build_total = NULL, build_started_at = NULL, error = NULL, build_error = NULL, rebuilt_at = clock_timestamp(), updated_at = now()
+       WHERE name = $1`,
+      [name, position],
+    );
+    await client.query('INSERT INTO projection_retired_schemas (schema_name) VALUES ($1) ON CONFLICT DO NOTHING', [row.schema_name]);
+    await client.query('SELECT pg_notify($1, $2)', [PROJECTIONS_CHANNEL, `progress:${name}`]);
+    await client.query('COMMIT');
+    return 'swapped';
+  });
+  if (outcome === 'stale') return false;
+  if (outcome !== 'swapped') {
+    const recorded = failureOf('rebuild', outcome.event, outcome.poison.error);
     await pool.query('UPDATE projection_status SET build_error = $2, updated_at = now() WHERE name = $1', [name, JSON.stringify(recorded)]);
-    throw new ProjectionHandlerError(name, failure.event, failure.poison.error);
+    throw new ProjectionHandlerError(name, outcome.event, outcome.poison.error);
   }
   context.log(`projection ${name}: rebuilt and swapped in ${schema}`);
   return true;
