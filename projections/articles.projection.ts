@@ -17,7 +17,7 @@ import { DerivedTable, RowChanges, streamsToEvolve, syncRows, toJson } from './s
  * A batch is grouped by article: one statement loads the documents its events name, each is evolved in
  * memory with the batch's events for it (a re-delivery, at or below the revision applied, is passed by),
  * one statement writes back those that changed, and one statement per derived table applies what
- * changed in its rows. At most seven statements a batch, however large.
+ * changed in its rows, and one moves the topic counts. At most six statements a batch, however large.
  */
 export const articlesProjection: Projection = {
   name: 'articles',
