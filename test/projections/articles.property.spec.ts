@@ -7,6 +7,7 @@ import { ClaimState } from '../../src/newsroom/article/article.decider';
 import { ArticleDocument, QuoteView, articleView, claimView, foldArticleDocument } from '../../src/newsroom/article/article.view';
 import { Who } from '../../src/newsroom/event-provenance';
 import { batches, split } from '../support/batch-splits';
+import { ARTICLES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { articlesOracle, oracleArticleList, oracleArticleView } from './oracle/articles.oracle';
 import { claimsOracle } from './oracle/claims.oracle';
@@ -26,12 +27,6 @@ import { sourcesOracle } from './oracle/sources.oracle';
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 
-/** Articles 0–2 may be drafted; article 3 never is. */
-const ARTICLES = ['0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4100', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4101', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4102', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4103'];
-const QUOTES = ['c5a1e0d2-0000-4000-8000-000000000001', 'c5a1e0d2-0000-4000-8000-000000000002', 'c5a1e0d2-0000-4000-8000-000000000003'];
-const CLAIMS = ['c1a1e0d2-0000-4000-8000-000000000011', 'c1a1e0d2-0000-4000-8000-000000000012'];
-const SENTENCES = ['The bridge reopens on Monday.', 'Traffic will be "light" at first.', 'Officials expect delays.', 'Residents welcomed the news.'];
-
 type Step =
   | { kind: 'event'; article: number; type: string; data: Record<string, unknown>; metadata: EventMetadata; gap: number }
   | { kind: 'again'; index: number };
@@ -43,20 +38,6 @@ const quoteText = fc.oneof(
 );
 const paragraph = fc.array(fc.constantFrom(...SENTENCES), { minLength: 1, maxLength: 3 }).map((s) => s.join('  '));
 const body = fc.array(paragraph, { minLength: 0, maxLength: 3 }).map((ps) => ps.join('\n\n'));
-const metadata: fc.Arbitrary<EventMetadata> = fc.record(
-  {
-    actor: fc.oneof(
-      fc.constant<EventMetadata['actor']>({ id: 'rita', name: 'Rita Reporter', roles: ['reporter'] }),
-      fc.constant<EventMetadata['actor']>({ id: 'carl', name: 'Carl Checker', roles: ['fact_checker'] }),
-      fc.constant<EventMetadata['actor']>({}),
-    ),
-    occurredAt: fc.oneof(
-      fc.integer({ min: 0, max: 10_000 }).map((s) => new Date(Date.UTC(2024, 4, 1) + s * 1000).toISOString()),
-      fc.constant('not a date'),
-    ),
-  },
-  { requiredKeys: [] },
-);
 
 function eventStep(type: string, data: fc.Arbitrary<Record<string, unknown>>, article = fc.integer({ min: 0, max: 3 })) {
   return fc.record({ kind: fc.constant('event' as const), article, type: fc.constant(type), data, metadata, gap: fc.nat(3) });

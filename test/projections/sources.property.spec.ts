@@ -4,6 +4,7 @@ import { Pool, PoolClient } from 'pg';
 import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, perEventProjection, qualify, quoteIdent, tableNames } from '../../projections/projection';
 import { sourcesProjection } from '../../projections/sources.projection';
 import { batches, split } from '../support/batch-splits';
+import { ARTICLES, SOURCES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { sourcesOracle } from './oracle/sources.oracle';
 
@@ -32,13 +33,6 @@ const sourceDirectoryOracle = perEventProjection({
 const PAIRS: { set: Projection; oracle: Projection }[] = [{ set: sourcesProjection, oracle: sourceDirectoryOracle }];
 
 // ───────────────────────────────────────────────────────────────── the world ──
-
-/** Articles 0–2 may be drafted; article 3 never is. */
-const ARTICLES = ['0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4100', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4101', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4102', '0b6f3e3f-8a4d-4e9a-890d-4f1c2b3a4103'];
-const SOURCES = ['5a1e0d20-0000-4000-8000-0000000000a1', '5a1e0d20-0000-4000-8000-0000000000a2', '5a1e0d20-0000-4000-8000-0000000000a3'];
-const QUOTES = ['c5a1e0d2-0000-4000-8000-000000000001', 'c5a1e0d2-0000-4000-8000-000000000002', 'c5a1e0d2-0000-4000-8000-000000000003'];
-const CLAIMS = ['c1a1e0d2-0000-4000-8000-000000000011', 'c1a1e0d2-0000-4000-8000-000000000012'];
-const SENTENCES = ['The bridge reopens on Monday.', 'Traffic will be "light" at first.', 'Officials expect delays.', 'Residents welcomed the news.'];
 
 /** A uuid as PostgreSQL also reads it: upper case, in braces, without hyphens. */
 const spelledUuid = (ids: readonly string[]) =>
@@ -84,20 +78,6 @@ function histories(dirty: boolean): fc.Arbitrary<{ dirty: boolean; steps: Step[]
   );
   const sourceStream = fc.constantFrom(...SOURCES).map((id) => `source-${id}`);
 
-  const metadata: fc.Arbitrary<EventMetadata> = fc.record(
-    {
-      actor: fc.oneof(
-        fc.constant<EventMetadata['actor']>({ id: 'rita', name: 'Rita Reporter', roles: ['reporter'] }),
-        fc.constant<EventMetadata['actor']>({ id: 'carl', name: 'Carl Checker', roles: ['fact_checker'] }),
-        fc.constant<EventMetadata['actor']>({}),
-      ),
-      occurredAt: fc.oneof(
-        fc.integer({ min: 0, max: 10_000 }).map((s) => new Date(Date.UTC(2024, 4, 1) + s * 1000).toISOString()),
-        fc.constant('not a date'),
-      ),
-    },
-    { requiredKeys: [] },
-  );
 
   function eventStep(type: string, data: fc.Arbitrary<Record<string, unknown>>, stream = articleStream) {
     return fc.record({ kind: fc.constant('event' as const), stream, type: fc.constant(type), data, metadata, gap: fc.nat(3) });
