@@ -19,8 +19,9 @@ import { sourceDecider, sourceStream } from '../src/newsroom/source/source.decid
 import { SourceSnapshot } from '../src/newsroom/article/article.decider';
 import { toDomainEvent } from '../src/newsroom/event-codec';
 import { articlesProjection, auditProjection, sourcesProjection } from '../projections';
-import { ProjectedEvent, Projection, Sql, boundSql, qualify, quoteIdent, tableNames } from '../projections/projection';
+import { ProjectedEvent, Projection, Sql, boundSql, quoteIdent, tableNames } from '../projections/projection';
 import { articlesOracle } from '../test/projections/oracle/articles.oracle';
+import { createProjectionSchema } from '../test/support/projection-harness';
 import { claimsOracle } from '../test/projections/oracle/claims.oracle';
 import { sourcesOracle } from '../test/projections/oracle/sources.oracle';
 import { topicsOracle } from '../test/projections/oracle/topics.oracle';
@@ -92,8 +93,7 @@ interface Measured {
 async function measure(pool: Pool, projection: Projection, log: ProjectedEvent[], batchSize: number): Promise<Measured> {
   const schema = `bench_apply_${projection.name}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   const tables = tableNames(projection);
-  await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tables));
+  await createProjectionSchema(pool, projection, schema);
   const client = await pool.connect();
   let statements = 0;
   let batches = 0;

@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
 import { articlesProjection } from '../../projections/articles.projection';
-import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
+import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, quoteIdent, tableNames } from '../../projections/projection';
 import { ClaimState } from '../../src/newsroom/article/article.decider';
 import { ArticleDocument, QuoteView, articleView, claimView, foldArticleDocument } from '../../src/newsroom/article/article.view';
 import { Who } from '../../src/newsroom/event-provenance';
 import { batches, split } from '../support/batch-splits';
+import { createProjectionSchema } from '../support/projection-harness';
 import { ARTICLES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { articlesOracle, oracleArticleList, oracleArticleView } from './oracle/articles.oracle';
@@ -246,8 +247,7 @@ describe('articles documents equal the per-event oracle', () => {
     pool = new Pool({ connectionString: db.url, max: 2 });
     for (const projection of [articlesProjection, articlesOracle, claimsOracle, sourcesOracle]) {
       const schema = projection === articlesProjection ? 'prop_doc_articles' : `prop_oracle_${projection.name}`;
-      await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-      for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tableNames(projection)));
+      await createProjectionSchema(pool, projection, schema);
       schemas.set(projection, schema);
     }
   });

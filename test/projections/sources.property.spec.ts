@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
-import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, perEventProjection, qualify, quoteIdent, tableNames } from '../../projections/projection';
+import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, perEventProjection, quoteIdent, tableNames } from '../../projections/projection';
 import { sourcesProjection } from '../../projections/sources.projection';
 import { batches, split } from '../support/batch-splits';
+import { createProjectionSchema } from '../support/projection-harness';
 import { ARTICLES, SOURCES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import { sourcesOracle } from './oracle/sources.oracle';
@@ -304,8 +305,7 @@ describe('the sources read model equals its per-event oracle', () => {
     for (const { set, oracle } of PAIRS) {
       for (const projection of [set, oracle]) {
         const schema = `prop_${projection === set ? 'set' : 'oracle'}_${projection.name}`;
-        await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-        for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tableNames(projection)));
+        await createProjectionSchema(pool, projection, schema);
         schemas.set(projection, schema);
       }
     }

@@ -13,11 +13,16 @@ export interface ModelHarness {
   drop(): Promise<void>;
 }
 
+/** A schema holding the projection's tables, as its DDL creates them (with its indexes). */
+export async function createProjectionSchema(pool: Pool, projection: Projection, schema: string): Promise<void> {
+  await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tableNames(projection)));
+}
+
 export async function modelHarness(pool: Pool, projection: Projection): Promise<ModelHarness> {
   const schema = `spec_${projection.name}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   const tables = tableNames(projection);
-  await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tables));
+  await createProjectionSchema(pool, projection, schema);
   return {
     schema,
     given: async (...events) => {
