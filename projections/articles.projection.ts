@@ -63,8 +63,9 @@ export const articlesProjection: Projection = {
      )`,
   ],
   // Older versions have no derived tables (1 stored rows, 2 documents alone). Raise this to `version`
-  // whenever the queries cannot read the tables of the version before.
-  readableFrom: ARTICLE_DOCUMENT_VERSION,
+  // whenever the queries cannot read the tables of the version before; a new version of the document
+  // alone (an `evolve` change) keeps the tables readable while they are rebuilt.
+  readableFrom: 3,
   types: new Set(ARTICLE_EVENT_TYPES),
   catchAll: false,
   apply: applyArticles,
