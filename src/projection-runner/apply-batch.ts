@@ -85,37 +85,52 @@ function applyOnce(client: PoolClient, target: Target, events: readonly Projecte
 class BatchFailed extends Error {}
 
 /** Applies `events` in one `apply`, without a savepoint: any failure throws (BatchFailed, or the connection's error). */
-async function applyDirectly(client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>): Promise<PoisonEvent | null> {
+async function applyDirectly(client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>): Promise<Isolated> {
   const { selected, poison } = selectEvents(target.projection, events, skipped);
   if (poison) throw new BatchFailed(messageOf(poison.error));
-  if (selected.length === 0) return null;
+  const done = { poison: null, appliedOneAtATime: null };
+  if (selected.length === 0) return done;
   try {
     await applyOnce(client, target, selected);
-    return null;
+    return done;
   } catch (error) {
     throw isConnectionError(error) ? error : new BatchFailed(messageOf(error));
   }
 }
 
 /**
+ * What applying a batch behind a savepoint came to: the poison event, if any (the events before it
+ * stay applied), and whether the batch failed as a whole where its events one at a time did not.
+ */
+export interface Isolated {
+  poison: PoisonEvent | null;
+  /**
+   * `apply` threw on the whole batch, yet every event of it applied one at a time: the result stands
+   * (it is what one at a time gives), but a set-based `apply` got some combination wrong. Worth a warning.
+   */
+  appliedOneAtATime: number | null;
+}
+
+/**
  * Applies `events` behind a savepoint, leaving the caller's transaction usable whatever happens:
  * when `apply` throws, it is rolled back to the savepoint and the event at fault is looked for
- * (findPoisonEvent). Answers the poison event, if any: the events before it stay applied.
+ * (findPoisonEvent).
  */
-export async function applyIsolated(client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>): Promise<PoisonEvent | null> {
+export async function applyIsolated(client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>): Promise<Isolated> {
   const { selected, poison } = selectEvents(target.projection, events, skipped);
-  if (selected.length === 0) return poison;
+  if (selected.length === 0) return { poison, appliedOneAtATime: null };
   await client.query('SAVEPOINT batch');
   try {
     await applyOnce(client, target, selected);
     await client.query('RELEASE SAVEPOINT batch');
-    return poison;
+    return { poison, appliedOneAtATime: null };
   } catch (error) {
     if (isConnectionError(error)) throw error;
     await client.query('ROLLBACK TO SAVEPOINT batch');
   }
   const found = await findPoisonEvent(client, target, selected);
-  return found ? { index: events.indexOf(selected[found.index]), error: found.error } : poison;
+  if (found) return { poison: { index: events.indexOf(selected[found.index]), error: found.error }, appliedOneAtATime: null };
+  return { poison, appliedOneAtATime: selected.length };
 }
 
 /**
@@ -162,6 +177,8 @@ export interface BatchResult {
   failures: ProjectionHandlerError[];
   /** Members the status row no longer matches (another version, another build): nothing applied. */
   stale: string[];
+  /** Members whose events failed as a whole but applied one at a time (see Isolated), with how many. */
+  appliedOneAtATime: { name: string; events: number }[];
 }
 
 /**
@@ -186,10 +203,10 @@ export async function applyBatch(pool: Pool, phase: Phase, members: readonly Bat
   }
 }
 
-type ApplyStep = (client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>) => Promise<PoisonEvent | null>;
+type ApplyStep = (client: PoolClient, target: Target, events: readonly ProjectedEvent[], skipped: ReadonlySet<string>) => Promise<Isolated>;
 
 async function batchTransaction(pool: Pool, phase: Phase, members: readonly BatchMember[], events: readonly ProjectedEvent[], step: ApplyStep): Promise<BatchResult> {
-  const result: BatchResult = { checkpoints: [], failures: [], stale: [] };
+  const result: BatchResult = { checkpoints: [], failures: [], stale: [], appliedOneAtATime: [] };
   return onClient(pool, async (client) => {
     // Statements without parameters go together as one simple query (a round trip saved on a path
     // taken for every batch); every value in them is escaped as a literal.
@@ -215,7 +232,8 @@ async function batchTransaction(pool: Pool, phase: Phase, members: readonly Batc
       const fresh = eventsAfter(events, from);
       let applied = fresh;
       if (fresh.length > 0) {
-        const poison = await step(client, { projection: member.projection, schema, bulk: phase === 'rebuild' }, fresh, new Set(row.skipped));
+        const { poison, appliedOneAtATime } = await step(client, { projection: member.projection, schema, bulk: phase === 'rebuild' }, fresh, new Set(row.skipped));
+        if (appliedOneAtATime !== null) result.appliedOneAtATime.push({ name, events: appliedOneAtATime });
         if (poison) {
           const failed = fresh[poison.index];
           applied = fresh.slice(0, poison.index);

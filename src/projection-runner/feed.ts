@@ -27,6 +27,8 @@ export interface FeedSettings {
    */
   lingerMs?: number;
   onBatchCommitted?: (projection: string, phase: Phase, events: ProjectedEvent[]) => void;
+  /** Where a batch that failed as a whole but applied one event at a time is reported. */
+  logger?: { warn(message: string): void };
 }
 
 interface Member {
@@ -184,6 +186,9 @@ export class Feed {
         if (this.phase === 'rebuild' && isCaughtUp(checkpoint.position, checkpoint.target) && (events.length < this.settings.batchSize || ++member.extra > MAX_EXTRA_BATCHES)) {
           member.leaving = 'caught-up';
         }
+      }
+      for (const { name, events: count } of result.appliedOneAtATime) {
+        this.settings.logger?.warn(`projection ${name}: a batch of ${count} events failed as a whole but applied one event at a time`);
       }
       for (const error of result.failures) this.members.get(error.projection)?.settle({ error });
       for (const name of result.stale) this.members.get(name)?.settle({ reason: 'stale' });

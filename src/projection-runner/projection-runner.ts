@@ -96,8 +96,8 @@ export class ProjectionRunner {
     };
     // One reader of the log for the live tables and one for rebuilds, shared by every projection here.
     const feeds: Feeds = (this.feeds = {
-      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, catchUpBatchSize: options.catchUpBatchSize ?? (options.batchSize === undefined ? 10_000 : settings.batchSize), lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted }, this.progress),
-      rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted }, this.progress),
+      live: new Feed('live', options.store, options.pool, { batchSize: settings.batchSize, catchUpBatchSize: options.catchUpBatchSize ?? (options.batchSize === undefined ? 10_000 : settings.batchSize), lingerMs: options.lingerMs ?? 5, onBatchCommitted: settings.onBatchCommitted, logger: this.logger }, this.progress),
+      rebuild: new Feed('rebuild', options.store, options.pool, { batchSize: settings.rebuildBatchSize, onBatchCommitted: settings.onBatchCommitted, logger: this.logger }, this.progress),
     });
     for (const projection of options.projections) {
       if (this.workers.has(projection.name)) throw new Error(`two projections named ${projection.name}`);

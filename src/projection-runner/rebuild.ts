@@ -108,7 +108,8 @@ async function swap(context: RebuildContext, schema: string): Promise<boolean> {
     for (;;) {
       const events = (await store.readAll({ fromPosition: position ?? undefined, maxCount: context.batchSize })).map(toProjectedEvent);
       if (events.length === 0) break;
-      const poison = await applyIsolated(client, { projection, schema, bulk: false }, events, skipped);
+      const { poison, appliedOneAtATime } = await applyIsolated(client, { projection, schema, bulk: false }, events, skipped);
+      if (appliedOneAtATime !== null) context.log(`projection ${name}: a batch of ${appliedOneAtATime} events failed as a whole but applied one event at a time`);
       if (poison) {
         failure = { event: events[poison.index], poison };
         break;

@@ -83,4 +83,34 @@ describe('projection runner: a poison event', () => {
     expect([recovered.status, recovered.error]).toEqual(['running', null]);
     await patched.stop();
   });
+
+  it('a batch that fails as a whole but applies one event at a time stands, with a warning naming the projection', async () => {
+    const newsroom = new Newsroom(rs.store);
+    const written = await writeScenario(newsroom, 1, 'whole-batch');
+    // A set-based apply with a fault only several events together trip over; one at a time it is right.
+    const counted: string[] = [];
+    const fragile: Projection = {
+      name: 'fragile',
+      version: 1,
+      tables: ['CREATE TABLE {seen} (position numeric PRIMARY KEY)'],
+      types: new Set(['ArticleDrafted', 'BodyRevised', 'QuoteAdded', 'SourceRegistered', 'TopicTagged']),
+      catchAll: true,
+      apply: async (events, sql) => {
+        if (events.length > 1) throw new Error('a combination the set-based apply gets wrong');
+        for (const event of events) counted.push(event.position);
+        await sql('INSERT INTO {seen} (position) VALUES ($1)', [events[0].position]);
+      },
+    };
+    const warnings: string[] = [];
+    const runner = rs.runner({ projections: [fragile], logger: { log: () => undefined, error: () => undefined, warn: (m) => warnings.push(m) } });
+    await runner.start();
+    expect((await runner.waitForPosition(written.last.position, 10_000)).reached).toBe(true);
+    const [status] = await runner.status();
+    expect([status.status, status.error]).toEqual(['running', null]);
+    const { rows } = await rs.pool.query(`SELECT count(*)::int AS n FROM "${(await rs.pool.query(`SELECT schema_name FROM projection_status WHERE name = 'fragile'`)).rows[0].schema_name}".seen`);
+    expect(rows[0].n).toBe(new Set(counted).size);
+    expect(rows[0].n).toBeGreaterThan(1);
+    expect(warnings.some((w) => /^projection fragile: a batch of \d+ events failed as a whole but applied one event at a time$/.test(w))).toBe(true);
+    await runner.stop();
+  });
 });
