@@ -94,6 +94,29 @@ export interface ApplyContext {
    * (objects, arrays) goes as its JSON text.
    */
   copy(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  /** Bulk only (else null): what the projection may keep in memory between the batches of the build. */
+  readonly held: Held | null;
+}
+
+/**
+ * What a projection keeps in memory between the batches of a build instead of writing it at once: a
+ * document rewritten by every page that touches it costs far more than one written when its page run
+ * is over. Keyed as the projection likes; the runner never looks inside.
+ *
+ * The rules that keep it exactly-once: the runner moves the build's checkpoint past a batch only when
+ * nothing is held after it (what is held is not in the tables yet: after a crash the build resumes
+ * from its checkpoint and applies those events again); `apply` changes `documents` only once it
+ * cannot fail any more (a failed `apply` leaves it as it was); and a projection that holds must skip
+ * events at or below what it holds, as it skips re-deliveries of what it stored. The runner drops the
+ * whole of it whenever a batch's transaction does not commit.
+ */
+export interface Held {
+  /**
+   * Write everything held with this batch: a checkpoint is due (the end of the log, a page run, a
+   * failure). To have what is held written after a batch failed, the runner calls `apply` with no events.
+   */
+  readonly flush: boolean;
+  readonly documents: Map<string, unknown>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { ProjectedEvent, Projection, boundSql, tableNames } from '../../projections/projection';
+import { Held, ProjectedEvent, Projection, boundSql, tableNames } from '../../projections/projection';
 import { comparePositions } from '../event-store/event-store';
 import { isConnectionError } from '../event-store/postgres-errors';
 import { ARTICLE_EVENT_TYPES } from '../newsroom/article/article.decider';
@@ -30,11 +30,12 @@ export function failureOf(phase: Phase, event: ProjectedEvent, error: unknown): 
   return { phase, position: event.position, eventId: event.id, eventType: event.type, streamId: event.streamId, message: messageOf(error), at: new Date().toISOString() };
 }
 
-/** Where a projection's tables are being written: live, or a fresh build (`bulk`). */
+/** Where a projection's tables are being written: live, or a fresh build (`bulk`, with what it may hold in memory). */
 export interface Target {
   projection: Projection;
   schema: string;
   bulk: boolean;
+  held?: Held | null;
 }
 
 /** The event at `index` of a batch could not be applied: the events before it were, nothing of it was. */
@@ -78,7 +79,7 @@ function selectEvents(projection: Projection, events: readonly ProjectedEvent[],
 
 function applyOnce(client: PoolClient, target: Target, events: readonly ProjectedEvent[]): Promise<void> {
   const tables = tableNames(target.projection);
-  return target.projection.apply(events, boundSql(client, target.schema, tables), applyContext(client, target.schema, tables, target.bulk));
+  return target.projection.apply(events, boundSql(client, target.schema, tables), applyContext(client, target.schema, tables, target.bulk, target.held ?? null));
 }
 
 /** Some projection failed in a batch applied without savepoints: the transaction is to be rolled back. */
@@ -158,6 +159,12 @@ export interface BatchMember {
   projection: Projection;
   /** Rebuild: the build schema fed; the batch is stale for the member once the status row names another. */
   buildSchema: string | null;
+  /**
+   * Rebuild: what the projection holds in memory between batches (see Held), whether this batch is to
+   * write it all, and the last event the memory has applied (before this batch). The checkpoint moves
+   * past the batch only when nothing is held after it.
+   */
+  held?: { documents: Map<string, unknown>; flush: boolean; through: string | null } | null;
 }
 
 /** What a batch did for a member that is still current. */
@@ -231,19 +238,27 @@ async function batchTransaction(pool: Pool, phase: Phase, members: readonly Batc
       const from = phase === 'live' ? row.position : row.build_position;
       const fresh = eventsAfter(events, from);
       let applied = fresh;
+      /** Where the checkpoint moves: the last event applied, unless something is held in memory after the batch. */
+      let position = from;
       if (fresh.length > 0) {
-        const { poison, appliedOneAtATime } = await step(client, { projection: member.projection, schema, bulk: phase === 'rebuild' }, fresh, new Set(row.skipped));
+        const bulk = phase === 'rebuild';
+        // Behind savepoints (a batch that failed), everything held is written: the events before the one at fault are kept.
+        const held = bulk && member.held ? { documents: member.held.documents, flush: member.held.flush || step === applyIsolated } : null;
+        const { poison, appliedOneAtATime } = await step(client, { projection: member.projection, schema, bulk, held }, fresh, new Set(row.skipped));
         if (appliedOneAtATime !== null) result.appliedOneAtATime.push({ name, events: appliedOneAtATime });
+        let error: ProjectionFailure | null = null;
         if (poison) {
           const failed = fresh[poison.index];
           applied = fresh.slice(0, poison.index);
           result.failures.push(new ProjectionHandlerError(name, failed, poison.error));
-          updates.push({ name, position: applied.at(-1)?.position ?? null, done: applied.length, error: failureOf(phase, failed, poison.error) });
-        } else {
-          updates.push({ name, position: fresh[fresh.length - 1].position, done: fresh.length, error: null });
+          error = failureOf(phase, failed, poison.error);
+          // What earlier batches left held is written with the failure: every event before the one at fault is kept.
+          if (held && held.documents.size > 0) await applyOnce(client, { projection: member.projection, schema, bulk, held }, []);
         }
+        if (!held || held.documents.size === 0) position = applied.at(-1)?.position ?? member.held?.through ?? from;
+        updates.push({ name, position: position === from ? null : position, done: applied.length, error });
       }
-      result.checkpoints.push({ name, position: applied.at(-1)?.position ?? from, applied, target: phase === 'rebuild' ? row.build_target : null });
+      result.checkpoints.push({ name, position, applied, target: phase === 'rebuild' ? row.build_target : null });
     }
     const advance = updates.length === 0 ? '' : (phase === 'live' ? ADVANCE_LIVE : ADVANCE_BUILD).replace('$1', () => client.escapeLiteral(JSON.stringify(updates)));
     await client.query(`${advance}${advance ? ';' : ''} COMMIT`);

@@ -1,6 +1,6 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ApplyContext, qualify, quoteIdent } from '../../projections/projection';
+import { ApplyContext, Held, qualify, quoteIdent } from '../../projections/projection';
 
 /**
  * One value in COPY's text format: `\N` for NULL; in anything else a backslash, tab, newline and
@@ -44,10 +44,11 @@ export async function copyRows(client: PoolClient, table: string, columns: reado
   });
 }
 
-/** The context `apply` gets: `bulk` as given, and `copy` into the tables of `schema`. */
-export function applyContext(client: PoolClient, schema: string, tables: readonly string[], bulk: boolean): ApplyContext {
+/** The context `apply` gets: `bulk` and `held` as given, and `copy` into the tables of `schema`. */
+export function applyContext(client: PoolClient, schema: string, tables: readonly string[], bulk: boolean, held: Held | null): ApplyContext {
   return {
     bulk,
+    held: bulk ? held : null,
     copy: (table, columns, rows) => copyRows(client, qualify(`{${table}}`, schema, tables), columns, rows),
   };
 }

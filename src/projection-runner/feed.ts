@@ -40,11 +40,24 @@ interface Member {
   extra: number;
   /** Asked to leave while a batch including it was in flight: it leaves when the batch is done. */
   leaving: LeaveReason | null;
+  /** Rebuild: what its projection holds in memory between batches (see Held), and for how many events now. */
+  held: Map<string, unknown> | null;
+  heldEvents: number;
+  /** The last event applied into what is held (null: nothing held). */
+  heldThrough: string | null;
+  /** Rebuild: the head read when its build started, once a batch has told (undefined: not yet). */
+  target: string | null | undefined;
   settle(outcome: { reason: LeaveReason } | { error: unknown }): void;
 }
 
 /** Once a build has reached the head read at its start, at most this many more full batches before the swap. */
 const MAX_EXTRA_BATCHES = 20;
+
+/**
+ * A build writes what its projection holds in memory at least this often (in events): its checkpoint
+ * moves then, and a crash costs reading at most this many events again.
+ */
+const HOLD_AT_MOST_EVENTS = 50_000;
 
 /**
  * One reader of the log for every projection of this process in a phase: the live tables (large
@@ -96,6 +109,10 @@ export class Feed {
         buildSchema: options.buildSchema ?? null,
         extra: 0,
         leaving: null,
+        held: this.phase === 'rebuild' ? new Map() : null,
+        heldEvents: 0,
+        heldThrough: null,
+        target: undefined,
         settle: (outcome) => {
           if (this.members.get(name) !== member) return;
           this.members.delete(name);
@@ -162,7 +179,18 @@ export class Feed {
     const members = [...this.members.values()].filter((m) => m.leaving === null);
     // A member joining from before the end of this batch (which it will not be part of) needs a restart.
     this.delivered = events[events.length - 1].position;
-    const groups = this.phase === 'live' ? [members] : members.map((m) => [m]);
+    const last = events[events.length - 1].position;
+    const batchMember = (m: Member) => ({
+      projection: m.projection,
+      buildSchema: m.buildSchema,
+      // What it holds is written at the end of the log, past the build's target, and every so often.
+      held: m.held && {
+        documents: m.held,
+        flush: events.length < this.settings.batchSize || m.heldEvents + events.length >= HOLD_AT_MOST_EVENTS || m.target === undefined || isCaughtUp(last, m.target),
+        through: m.heldThrough,
+      },
+    });
+    const groups = this.phase === 'live' ? [members.map(batchMember)] : members.map((m) => [batchMember(m)]);
     let results: BatchResult[];
     this.applying = true;
     try {
@@ -179,6 +207,10 @@ export class Feed {
         const member = this.members.get(checkpoint.name);
         if (!member) continue;
         member.from = checkpoint.position;
+        member.target = checkpoint.target;
+        const holding = (member.held?.size ?? 0) > 0;
+        member.heldEvents = holding ? member.heldEvents + checkpoint.applied.length : 0;
+        member.heldThrough = holding ? (checkpoint.applied.at(-1)?.position ?? member.heldThrough) : null;
         if (checkpoint.applied.length > 0) {
           this.progress.emit('progress', checkpoint.name);
           this.settings.onBatchCommitted?.(checkpoint.name, this.phase, checkpoint.applied);

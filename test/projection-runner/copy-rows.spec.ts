@@ -96,7 +96,7 @@ describe('COPY text format', () => {
         try {
           await client.query('BEGIN');
           const tables = tableNames(auditProjection);
-          await auditProjection.apply(events, boundSql(client, copied.schema, tables), applyContext(client, copied.schema, tables, true));
+          await auditProjection.apply(events, boundSql(client, copied.schema, tables), applyContext(client, copied.schema, tables, true, null));
           await client.query('COMMIT');
         } finally {
           client.release();

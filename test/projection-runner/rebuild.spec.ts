@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { PROJECTIONS, articlesProjection } from '../../projections';
 import { Projection } from '../../projections/projection';
@@ -162,5 +163,26 @@ describe('projection runner: rebuilds', () => {
     await successor.stop();
     await victim.stop();
     await victimPool.end();
+  });
+
+  it('a rebuild that fails on an event, past pages whose documents it held in memory, keeps every event before it', async () => {
+    // Last in this file: the log keeps the poison.
+    const articles = PROJECTIONS.filter((p) => p.name === 'articles').map((p) => ({ ...p, version: p.version + 2 }));
+    const before = await rs.store.headPosition();
+    const poisoned = randomUUID();
+    const poison = await rs.store.appendToStream(
+      `article-${poisoned}`,
+      [{ id: randomUUID(), type: 'ArticleDrafted', data: { articleId: poisoned, body: 'No headline.' }, metadata: { occurredAt: new Date().toISOString() } }],
+      { expectedRevision: 'no_stream' },
+    );
+    // Pages of 4: the build holds the documents of the pages before the poison's in memory, unwritten.
+    const runner = rs.runner({ projections: articles, rebuildBatchSize: 4, retryBaseMs: 60_000 });
+    await runner.start();
+    const failed = await eventually(() => status(rs.pool, 'articles'), (s) => s.build_error !== null, 20_000);
+    await runner.stop();
+    expect(failed.build_error).toMatchObject({ phase: 'rebuild', position: poison.position, eventType: 'ArticleDrafted' });
+    // Everything before it was written with the failure, and the checkpoint says so.
+    expect(failed.build_position).toBe(before);
+    expect(await dumpModel(rs.pool, articlesProjection, failed.build_schema)).toEqual(await cleanModel(rs, articlesProjection, before));
   });
 });
