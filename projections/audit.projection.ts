@@ -60,8 +60,9 @@ export const auditProjection: Projection = {
   types: new Set([...ARTICLE_EVENT_TYPES, ...SOURCE_EVENT_TYPES]),
   catchAll: true,
   tables: [
+    // Its key is a unique index (below), built after a bulk load: every event reaches a build once.
     `CREATE TABLE {entries} (
-       position       numeric PRIMARY KEY,
+       position       numeric NOT NULL,
        event_id       uuid NOT NULL,
        stream_id      text NOT NULL,
        revision       integer NOT NULL,
@@ -77,10 +78,13 @@ export const auditProjection: Projection = {
        correlation_id text,
        causation_id   text
      )`,
-    `CREATE INDEX ON {entries} (stream_id, revision)`,
-    `CREATE INDEX ON {entries} (actor_id, position)`,
-    `CREATE INDEX ON {entries} (type, position)`,
-    `CREATE INDEX ON {entries} (occurred_at_ts)`,
+  ],
+  indexes: [
+    `CREATE UNIQUE INDEX IF NOT EXISTS entries_by_position ON {entries} (position)`,
+    `CREATE INDEX IF NOT EXISTS entries_by_stream ON {entries} (stream_id, revision)`,
+    `CREATE INDEX IF NOT EXISTS entries_by_actor ON {entries} (actor_id, position)`,
+    `CREATE INDEX IF NOT EXISTS entries_by_type ON {entries} (type, position)`,
+    `CREATE INDEX IF NOT EXISTS entries_by_time ON {entries} (occurred_at_ts)`,
   ],
   async apply(events, sql, context) {
     if (context?.bulk) {

@@ -49,8 +49,8 @@ export type ProjectionHandler<D = Record<string, unknown>> = (event: ProjectedEv
 export type ProjectionHandlers = { [T in NewsroomEventType]?: ProjectionHandler<EventData<T>> };
 
 /**
- * A read model: data plus functions. `tables` are the DDL statements (CREATE TABLE / CREATE INDEX)
- * with placeholder table names; raising `version` means "rebuild me from the first event".
+ * A read model: data plus functions. `tables` and `indexes` are its DDL, with placeholder table
+ * names; raising `version` means "rebuild me from the first event".
  *
  * The runner hands `apply` a batch of events (in log order, only of the `types` it applies unless
  * `catchAll`, operator-skipped ones removed) inside the batch's transaction. `apply` must leave the
@@ -61,7 +61,16 @@ export type ProjectionHandlers = { [T in NewsroomEventType]?: ProjectionHandler<
 export interface Projection {
   readonly name: string;
   readonly version: number;
+  /** The CREATE TABLE statements (with their keys, which `apply` may rely on), and ALTERs of those tables. */
   readonly tables: readonly string[];
+  /**
+   * Indexes that only serve reads, and unique ones no bulk load can break: a build filled from the
+   * whole log creates them once it is full (one sort, rather than keeping them up through every
+   * insert), and before its last catch-up and swap; a schema for live use, right after its tables.
+   * Each is `CREATE [UNIQUE] INDEX IF NOT EXISTS <name> ON {table} …`: named, so that creating it again
+   * (a build resumed after a crash) is a no-op.
+   */
+  readonly indexes?: readonly string[];
   /** The event types it applies; the others pass it by. */
   readonly types: ReadonlySet<string>;
   /**
@@ -127,6 +136,7 @@ export function perEventProjection(definition: {
   name: string;
   version: number;
   tables: readonly string[];
+  indexes?: readonly string[];
   handlers: ProjectionHandlers;
   catchAll?: ProjectionHandler;
 }): Projection & { readonly handlers: ProjectionHandlers } {
@@ -135,6 +145,7 @@ export function perEventProjection(definition: {
     name: definition.name,
     version: definition.version,
     tables: definition.tables,
+    indexes: definition.indexes ?? [],
     handlers,
     types: new Set(Object.keys(handlers)),
     catchAll: catchAll !== undefined,

@@ -23,8 +23,8 @@ export const sourcesProjection: Projection = {
        organization text,
        revision     integer NOT NULL
      )`,
-    `CREATE INDEX ON {sources} (lower(name), id)`,
   ],
+  indexes: [`CREATE INDEX IF NOT EXISTS sources_by_name ON {sources} (lower(name), id)`],
   // Version 1 kept quotes here too; its sources table reads the same.
   readableFrom: 1,
   types: new Set(SOURCE_EVENT_TYPES),

@@ -93,35 +93,19 @@ export async function loadStatuses(db: Pool | PoolClient, names: readonly string
   return rows;
 }
 
-const SECONDARY_INDEX = /^\s*CREATE\s+INDEX\s+ON\s+/i;
-
-/**
- * The projection's DDL with its secondary indexes (`CREATE INDEX ON …`, never unique) named by their
- * place in the list, so that creating them again (a build resumed after a crash) is a no-op.
- */
-function ddlOf(projection: Projection): { tables: string[]; indexes: string[] } {
-  const tables: string[] = [];
-  const indexes: string[] = [];
-  projection.tables.forEach((ddl, i) => {
-    if (SECONDARY_INDEX.test(ddl)) indexes.push(ddl.replace(SECONDARY_INDEX, `CREATE INDEX IF NOT EXISTS ${quoteIdent(`ix_${i}`)} ON `));
-    else tables.push(ddl);
-  });
-  return { tables, indexes };
-}
-
 /**
  * Creates a fresh schema holding the projection's tables: `rm_<name>_v<version>_<build>`. A build
- * that will be filled from the whole log gets its secondary indexes only when it is full
- * (`createIndexes`, before the swap): building an index once over the rows is several times cheaper
- * than keeping it up to date through a million inserts. Keys and unique constraints come at once.
+ * that will be filled from the whole log gets its `indexes` only when it is full (`createIndexes`,
+ * before the swap): building an index once over the rows is several times cheaper than keeping it up
+ * to date through a million inserts. The tables' own keys come at once.
  */
 export async function createBuildSchema(client: PoolClient, projection: Projection, options: { deferIndexes?: boolean } = {}): Promise<string> {
   const { rows } = await client.query<{ n: string }>(`SELECT nextval('projection_build_seq')::text AS n`);
   const schema = `rm_${projection.name}_v${projection.version}_${rows[0].n}`;
   const names = tableNames(projection);
-  const { tables, indexes } = ddlOf(projection);
+  const indexes = projection.indexes ?? [];
   await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  for (const ddl of options.deferIndexes ? tables : [...tables, ...indexes]) await client.query(qualify(ddl, schema, names));
+  for (const ddl of options.deferIndexes ? projection.tables : [...projection.tables, ...indexes]) await client.query(qualify(ddl, schema, names));
   return schema;
 }
 
@@ -130,7 +114,7 @@ const INDEX_BUILD_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 /** The secondary indexes of a build created with `deferIndexes` (idempotent). */
 export async function createIndexes(pool: Pool, projection: Projection, schema: string): Promise<void> {
   const names = tableNames(projection);
-  const { indexes } = ddlOf(projection);
+  const indexes = projection.indexes ?? [];
   if (indexes.length === 0) return;
   await inTransaction(pool, async (client) => {
     // Over a whole log this takes longer than the pool's timeouts allow an ordinary query (the

@@ -16,7 +16,7 @@ export interface ModelHarness {
 /** A schema holding the projection's tables, as its DDL creates them (with its indexes). */
 export async function createProjectionSchema(pool: Pool, projection: Projection, schema: string): Promise<void> {
   await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  for (const ddl of projection.tables) await pool.query(qualify(ddl, schema, tableNames(projection)));
+  for (const ddl of [...projection.tables, ...(projection.indexes ?? [])]) await pool.query(qualify(ddl, schema, tableNames(projection)));
 }
 
 export async function modelHarness(pool: Pool, projection: Projection): Promise<ModelHarness> {
