@@ -6,7 +6,7 @@ import { ProjectedEvent, Sql, streamEntityId } from './projection';
  * from its documents by what changed in them.
  */
 
-/** One stream of the batch: its id as PostgreSQL spells it, what is stored of it, and its new events in log order. */
+/** One stream of the batch: its id as PostgreSQL spells it, what is stored of it, and its new events in the order delivered (the log's). */
 export interface StreamToEvolve<S> {
   id: string;
   stored: S | null;
@@ -24,31 +24,29 @@ export async function streamsToEvolve<S>(
   load: (keys: string[]) => Promise<{ key: string; id: string; stored: S | null }[]>,
   revisionOf: (stored: S) => number,
 ): Promise<StreamToEvolve<S>[]> {
-  const byKey = new Map<string, ProjectedEvent[]>();
-  for (const event of events) {
+  /** Each stream key's events, by their place in the batch. */
+  const byKey = new Map<string, number[]>();
+  events.forEach((event, index) => {
     const key = streamEntityId(event);
     const list = byKey.get(key);
-    if (list) list.push(event);
-    else byKey.set(key, [event]);
-  }
+    if (list) list.push(index);
+    else byKey.set(key, [index]);
+  });
   if (byKey.size === 0) return [];
-  const streams = new Map<string, { stored: S | null; events: ProjectedEvent[] }>();
+  const streams = new Map<string, { stored: S | null; indexes: number[] }>();
   for (const { key, id, stored } of await load([...byKey.keys()])) {
-    const stream = streams.get(id) ?? { stored, events: [] };
-    stream.events.push(...byKey.get(key)!);
+    const stream = streams.get(id) ?? { stored, indexes: [] };
+    stream.indexes.push(...byKey.get(key)!);
     streams.set(id, stream);
   }
-  return [...streams].map(([id, { stored, events: streamEvents }]) => {
-    const ordered = streamEvents.length > 1 ? [...streamEvents].sort(byPosition) : streamEvents;
+  return [...streams].map(([id, { stored, indexes }]) => {
+    // In the order delivered (two spellings of one id were grouped apart): an event that comes after a
+    // later revision of its stream is a re-delivery, as it is when applied one at a time.
+    const ordered = indexes.length > 1 ? indexes.sort((a, b) => a - b) : indexes;
     let applied = stored === null ? -1 : revisionOf(stored);
-    const fresh = ordered.filter((e) => e.revision > applied && ((applied = e.revision), true));
+    const fresh = ordered.map((i) => events[i]).filter((e) => e.revision > applied && ((applied = e.revision), true));
     return { id, stored, fresh };
   });
-}
-
-function byPosition(a: ProjectedEvent, b: ProjectedEvent): number {
-  const [x, y] = [BigInt(a.position), BigInt(b.position)];
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 // ───────────────────────────────────────────────────────────── derived rows ──
