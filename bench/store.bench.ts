@@ -231,7 +231,7 @@ async function loadAndFold(cluster: Cluster, script: ArticleScript): Promise<Rec
  * The COPY baseline: as many audit-trail rows as the rebuild wrote (the audit projection's own rows,
  * exported to a file in the cluster's directory first), loaded by one COPY into an unindexed table.
  */
-export async function copyBaseline(cluster: Cluster): Promise<{ rows: number; ms: number }> {
+async function copyBaseline(cluster: Cluster): Promise<{ rows: number; ms: number }> {
   // A client of its own: the runtime's pool has a statement timeout.
   const client = new Client({ connectionString: cluster.ownerUrl });
   await client.connect();

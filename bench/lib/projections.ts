@@ -52,12 +52,11 @@ export interface RebuildRun {
  * `copydesk projections rebuild` (every projection) in a child process of its own, with no server
  * running, so that it does the rebuild itself and its peak RSS is the rebuild's own.
  */
-export async function runRebuild(cluster: Cluster, options: { eventStore?: string; nodeArgs?: string[]; projections?: string[] } = {}): Promise<RebuildRun> {
+export async function runRebuild(cluster: Cluster, options: { eventStore?: string; nodeArgs?: string[] } = {}): Promise<RebuildRun> {
   const pool = cluster.runtime.pool;
-  const names = options.projections ?? NAMES;
   const started = Date.now();
   const postgres = cpuMeter(cluster.dataDir);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN_JS, 'projections', 'rebuild', ...(options.projections ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN_JS, 'projections', 'rebuild'], {
     env: childEnv(cluster.dataDir, {}, options.eventStore),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -69,7 +68,7 @@ export async function runRebuild(cluster: Cluster, options: { eventStore?: strin
   let firstBuild: Date | null = null;
   const watch = setInterval(() => {
     void pool
-      .query<{ at: Date | null }>('SELECT min(build_started_at) AS at FROM projection_status WHERE name = ANY($1)', [names])
+      .query<{ at: Date | null }>('SELECT min(build_started_at) AS at FROM projection_status WHERE name = ANY($1)', [NAMES])
       .then(({ rows: [row] }) => {
         if (row.at && (firstBuild === null || row.at < firstBuild)) firstBuild = row.at;
       })
@@ -83,11 +82,11 @@ export async function runRebuild(cluster: Cluster, options: { eventStore?: strin
   if (code !== 0) throw new Error(`projections rebuild exited with ${code}:\n${stderr}`);
   const { rows } = await pool.query<{ ms: number }>(
     `SELECT extract(epoch FROM max(rebuilt_at) - $1::timestamptz) * 1000 AS ms FROM projection_status WHERE name = ANY($2)`,
-    [firstBuild ?? new Date(started), names],
+    [firstBuild ?? new Date(started), NAMES],
   );
   const { rows: each } = await pool.query<{ name: string; ms: number }>(
     `SELECT name, extract(epoch FROM rebuilt_at - $1::timestamptz) * 1000 AS ms FROM projection_status WHERE name = ANY($2) ORDER BY name`,
-    [firstBuild ?? new Date(started), names],
+    [firstBuild ?? new Date(started), NAMES],
   );
   const { rows: counted } = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${await auditTable(cluster)}`);
   return {

@@ -111,7 +111,7 @@ export async function createBuildSchema(client: PoolClient, projection: Projecti
 
 const INDEX_BUILD_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
-/** The secondary indexes of a build created with `deferIndexes` (idempotent). */
+/** The `indexes` of a build created with `deferIndexes` (idempotent: each is CREATE … IF NOT EXISTS). */
 export async function createIndexes(pool: Pool, projection: Projection, schema: string): Promise<void> {
   const names = tableNames(projection);
   const indexes = projection.indexes ?? [];
