@@ -8,6 +8,7 @@ import { readConfig } from '../../src/config/configuration';
 import { startTestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { Newsroom, writeScenario } from '../support/newsroom';
+import { eventually } from '../support/read-side';
 
 class Capture {
   text = '';
@@ -27,6 +28,9 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
     db = await createTestDatabase();
     runtime = await startRuntime(readConfig({ DATABASE_URL: db.appUrl, DATABASE_OWNER_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
     head = (await writeScenario(new Newsroom(runtime.eventStore), 2)).last.position;
+    // $all shows the writes once every transaction that began before them has ended, on the whole shared server:
+    // under load from other suites, the status below could otherwise see a shorter log than the count after it.
+    await eventually(() => runtime.eventStore.headPosition(), (position) => position === head, 30_000);
   });
   afterAll(async () => {
     await runtime.close();
