@@ -37,7 +37,7 @@ export interface CopydeskConfig {
   webhooks: WebhookSettings;
   /**
    * Events a rebuild (and a fresh server's bulk catch-up) reads and applies a transaction: larger pages
-   * write each article's document fewer times and are faster, and hold more in memory (README).
+   * hold more in memory (README).
    */
   rebuildPageEvents: number;
 }

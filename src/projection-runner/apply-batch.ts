@@ -112,6 +112,11 @@ export interface Isolated {
   appliedOneAtATime: number | null;
 }
 
+/** The warning for a batch that failed as a whole but applied one event at a time (see Isolated). */
+export function oneAtATimeWarning(projection: string, events: number): string {
+  return `projection ${projection}: a batch of ${events} events failed as a whole but applied one event at a time`;
+}
+
 /**
  * Applies `events` behind a savepoint, leaving the caller's transaction usable whatever happens:
  * when `apply` throws, it is rolled back to the savepoint and the event at fault is looked for

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Pool } from 'pg';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { EventStore, comparePositions } from '../event-store/event-store';
-import { BatchResult, Phase, applyBatch } from './apply-batch';
+import { BatchResult, Phase, applyBatch, oneAtATimeWarning } from './apply-batch';
 import { LiveEvents, LogPages } from './log-pages';
 
 export type LeaveReason =
@@ -220,7 +220,7 @@ export class Feed {
         }
       }
       for (const { name, events: count } of result.appliedOneAtATime) {
-        this.settings.logger?.warn(`projection ${name}: a batch of ${count} events failed as a whole but applied one event at a time`);
+        this.settings.logger?.warn(oneAtATimeWarning(name, count));
       }
       for (const error of result.failures) this.members.get(error.projection)?.settle({ error });
       for (const name of result.stale) this.members.get(name)?.settle({ reason: 'stale' });

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { ProjectedEvent, Projection, quoteIdent } from '../../projections/projection';
 import { EventStore } from '../event-store/event-store';
-import { PoisonEvent, ProjectionHandlerError, applyIsolated, failureOf } from './apply-batch';
+import { PoisonEvent, ProjectionHandlerError, applyIsolated, failureOf, oneAtATimeWarning } from './apply-batch';
 import { countEvents } from './event-count';
 import { Feed } from './feed';
 import { toProjectedEvent } from './log-pages';
@@ -109,7 +109,7 @@ async function swap(context: RebuildContext, schema: string): Promise<boolean> {
       const events = (await store.readAll({ fromPosition: position ?? undefined, maxCount: context.batchSize })).map(toProjectedEvent);
       if (events.length === 0) break;
       const { poison, appliedOneAtATime } = await applyIsolated(client, { projection, schema, bulk: false }, events, skipped);
-      if (appliedOneAtATime !== null) context.log(`projection ${name}: a batch of ${appliedOneAtATime} events failed as a whole but applied one event at a time`);
+      if (appliedOneAtATime !== null) context.log(oneAtATimeWarning(name, appliedOneAtATime));
       if (poison) {
         failure = { event: events[poison.index], poison };
         break;

@@ -7,9 +7,8 @@ import { ClaimState } from '../../src/newsroom/article/article.decider';
 import { ArticleDocument, QuoteView, articleView, claimView, foldArticleDocument } from '../../src/newsroom/article/article.view';
 import { Who } from '../../src/newsroom/event-provenance';
 import { batches, split } from '../support/batch-splits';
-import { createProjectionSchema } from '../support/projection-harness';
+import { projectionsDatabase } from '../support/projection-harness';
 import { ARTICLES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
-import { TestDatabase, createTestDatabase } from '../support/database';
 import { articlesOracle, oracleArticleList, oracleArticleView } from './oracle/articles.oracle';
 import { claimsOracle } from './oracle/claims.oracle';
 import { sourcesOracle } from './oracle/sources.oracle';
@@ -241,23 +240,20 @@ const asJson = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 const holding = fc.option(fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), { nil: null, freq: 2 });
 
 describe('articles documents equal the per-event oracle', () => {
-  let db: TestDatabase;
+  let database: Awaited<ReturnType<typeof projectionsDatabase>>;
   let pool: Pool;
-  const schemas = new Map<Projection, string>();
+  let schemas: Map<Projection, string>;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = new Pool({ connectionString: db.url, max: 2 });
-    for (const projection of [articlesProjection, articlesOracle, claimsOracle, sourcesOracle]) {
-      const schema = projection === articlesProjection ? 'prop_doc_articles' : `prop_oracle_${projection.name}`;
-      await createProjectionSchema(pool, projection, schema);
-      schemas.set(projection, schema);
-    }
+    database = await projectionsDatabase([
+      [articlesProjection, 'prop_doc_articles'],
+      ...[articlesOracle, claimsOracle, sourcesOracle].map((oracle) => [oracle, `prop_oracle_${oracle.name}`] as const),
+    ]);
+    ({ pool, schemas } = database);
   });
 
   afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
+    await database?.drop();
   });
 
   it(`answer GET /articles and GET /articles/{id} alike, and as time travel does, whatever the batches (${RUNS} runs)`, async () => {

@@ -4,9 +4,8 @@ import { Pool, PoolClient } from 'pg';
 import { EventMetadata, ProjectedEvent, Projection, Sql, boundSql, perEventProjection, quoteIdent, tableNames } from '../../projections/projection';
 import { sourcesProjection } from '../../projections/sources.projection';
 import { batches, split } from '../support/batch-splits';
-import { createProjectionSchema } from '../support/projection-harness';
+import { projectionsDatabase } from '../support/projection-harness';
 import { ARTICLES, SOURCES, QUOTES, CLAIMS, SENTENCES, eventMetadata as metadata } from '../support/history-arbitraries';
-import { TestDatabase, createTestDatabase } from '../support/database';
 import { sourcesOracle } from './oracle/sources.oracle';
 
 /**
@@ -297,25 +296,17 @@ async function contents(client: PoolClient, projection: Projection, schema: stri
 }
 
 describe('the sources read model equals its per-event oracle', () => {
-  let db: TestDatabase;
+  let database: Awaited<ReturnType<typeof projectionsDatabase>>;
   let pool: Pool;
-  const schemas = new Map<Projection, string>();
+  let schemas: Map<Projection, string>;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = new Pool({ connectionString: db.url, max: 2 });
-    for (const { set, oracle } of PAIRS) {
-      for (const projection of [set, oracle]) {
-        const schema = `prop_${projection === set ? 'set' : 'oracle'}_${projection.name}`;
-        await createProjectionSchema(pool, projection, schema);
-        schemas.set(projection, schema);
-      }
-    }
+    database = await projectionsDatabase(PAIRS.flatMap(({ set, oracle }) => [[set, `prop_set_${set.name}`] as const, [oracle, `prop_oracle_${oracle.name}`] as const]));
+    ({ pool, schemas } = database);
   });
 
   afterAll(async () => {
-    await pool?.end();
-    await db?.drop();
+    await database?.drop();
   });
 
   it('have the same name, version, tables and event types as the oracles', () => {

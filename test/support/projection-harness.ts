@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool, QueryResultRow } from 'pg';
 import { EventMetadata, ProjectedEvent, Projection, boundSql, qualify, quoteIdent, tableNames } from '../../projections/projection';
+import { createTestDatabase } from './database';
 
 /**
  * A projection's tables in a fresh schema, fed directly through its `apply` (one batch and one
@@ -17,6 +18,25 @@ export interface ModelHarness {
 export async function createProjectionSchema(pool: Pool, projection: Projection, schema: string): Promise<void> {
   await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
   for (const ddl of [...projection.tables, ...(projection.indexes ?? [])]) await pool.query(qualify(ddl, schema, tableNames(projection)));
+}
+
+/** A test database of its own holding each projection's tables in the schema named beside it, on a pool of two. */
+export async function projectionsDatabase(named: readonly (readonly [Projection, string])[]): Promise<{ pool: Pool; schemas: Map<Projection, string>; drop(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const pool = new Pool({ connectionString: db.url, max: 2 });
+  const schemas = new Map<Projection, string>();
+  for (const [projection, schema] of named) {
+    await createProjectionSchema(pool, projection, schema);
+    schemas.set(projection, schema);
+  }
+  return {
+    pool,
+    schemas,
+    drop: async () => {
+      await pool.end();
+      await db.drop();
+    },
+  };
 }
 
 export async function modelHarness(pool: Pool, projection: Projection): Promise<ModelHarness> {
