@@ -4,6 +4,7 @@ import { EventStore } from '../event-store/event-store';
 import { PoisonEvent, ProjectionHandlerError, applyIsolated, failureOf, oneAtATimeWarning } from './apply-batch';
 import { countEvents } from './event-count';
 import { Feed } from './feed';
+import type { RunnerLogger } from './projection-worker';
 import { toProjectedEvent } from './log-pages';
 import { PROJECTIONS_CHANNEL, StatusRow, createBuildSchema, createIndexes, inTransaction, loadStatus, onClient } from './projection-status';
 
@@ -12,21 +13,29 @@ export function needsRebuild(row: StatusRow, projection: Projection): boolean {
 }
 
 /**
- * A projection that has never applied an event (a fresh server, a new projection) with at least
- * `threshold` events in the log catches up as a rebuild: a bulk load into a fresh schema (COPY,
- * indexes built at the end, each projection in a transaction of its own) and a swap, instead of
- * live batches into indexed tables. Answers whether it asked for one.
+ * Live tables at least `threshold` events behind catch up as a rebuild: a bulk load into a fresh
+ * schema (COPY, indexes built at the end, each projection in a transaction of its own) and a swap,
+ * instead of live batches into indexed tables. A rebuild reads the whole log, so tables that hold
+ * something (a server restarted after a long stop) take it only when at least half of the log is
+ * still to be applied to them. `row` is the status row as the caller read it: nothing is asked if it
+ * has changed since. Answers whether it asked for one.
  */
-export async function askBulkCatchUp(context: RebuildContext, threshold: number): Promise<boolean> {
+export async function askBulkCatchUp(context: RebuildContext, row: StatusRow, threshold: number): Promise<boolean> {
   const { store, pool, projection } = context;
   const head = await store.headPosition();
-  if ((await countEvents(store, pool, null, head, threshold)) < threshold) return false;
+  const behind = await countEvents(store, pool, row.position, head, threshold);
+  if (behind < threshold) return false;
+  // Counted up to just past `behind` (another store than Postgres is paged through): more than that, and it stays live.
+  if (row.position !== null && (await countEvents(store, pool, null, row.position, behind + 1)) > behind) return false;
   const { rowCount } = await pool.query(
     `UPDATE projection_status SET rebuild_requested_at = clock_timestamp(), updated_at = now()
-     WHERE name = $1 AND position IS NULL AND version = $2 AND build_schema IS NULL AND rebuild_requested_at IS NULL`,
-    [projection.name, projection.version],
+     WHERE name = $1 AND position IS NOT DISTINCT FROM $3::numeric AND version = $2 AND build_schema IS NULL AND rebuild_requested_at IS NULL`,
+    [projection.name, projection.version, row.position],
   );
-  if (rowCount) context.log(`projection ${projection.name}: catching up from the first event as a bulk load`);
+  if (rowCount) {
+    const from = row.position === null ? 'from the first event' : `${behind}${store.kind === 'postgres' ? '' : ' or more'} events behind`;
+    context.logger.log(`projection ${projection.name}: catching up ${from} as a bulk load`);
+  }
   return (rowCount ?? 0) > 0;
 }
 
@@ -37,7 +46,7 @@ export interface RebuildContext {
   feed: Feed;
   /** Events per read of the log in the swap's final catch-up. */
   batchSize: number;
-  log(message: string): void;
+  logger: Pick<RunnerLogger, 'log' | 'warn'>;
 }
 
 /**
@@ -80,7 +89,7 @@ async function prepareBuild(context: RebuildContext): Promise<{ schema: string; 
     if (current.build_schema !== null) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(current.build_schema)} CASCADE`);
     return created;
   });
-  context.log(`projection ${name}: rebuilding from the first event into ${schema} (${total} events)`);
+  context.logger.log(`projection ${name}: rebuilding from the first event into ${schema} (${total} events)`);
   return { schema, from: null };
 }
 
@@ -109,7 +118,7 @@ async function swap(context: RebuildContext, schema: string): Promise<boolean> {
       const events = (await store.readAll({ fromPosition: position ?? undefined, maxCount: context.batchSize })).map(toProjectedEvent);
       if (events.length === 0) break;
       const { poison, appliedOneAtATime } = await applyIsolated(client, { projection, schema, bulk: false }, events, skipped);
-      if (appliedOneAtATime !== null) context.log(oneAtATimeWarning(name, appliedOneAtATime));
+      if (appliedOneAtATime !== null) context.logger.warn(oneAtATimeWarning(name, appliedOneAtATime));
       if (poison) {
         failure = { event: events[poison.index], poison };
         break;
@@ -138,6 +147,6 @@ async function swap(context: RebuildContext, schema: string): Promise<boolean> {
     await pool.query('UPDATE projection_status SET build_error = $2, updated_at = now() WHERE name = $1', [name, JSON.stringify(recorded)]);
     throw new ProjectionHandlerError(name, outcome.event, outcome.poison.error);
   }
-  context.log(`projection ${name}: rebuilt and swapped in ${schema}`);
+  context.logger.log(`projection ${name}: rebuilt and swapped in ${schema}`);
   return true;
 }
