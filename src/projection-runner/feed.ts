@@ -62,7 +62,7 @@ const MAX_EXTRA_BATCHES = 20;
  * their own pace (while PostgreSQL COPYs one build's page, this process folds the next page of another),
  * and what is in memory stays bounded: the pages queued by the build furthest behind, and the one read ahead.
  */
-const PAGES_QUEUED = 2;
+const PAGES_QUEUED = 1;
 
 /**
  * A build writes what its projection holds in memory at least this often (in events): its checkpoint
@@ -75,9 +75,10 @@ const HOLD_AT_MOST_EVENTS = 50_000;
  * pages while behind, then a subscription to $all that goes live: see LiveEvents) or rebuilds
  * (pages of $all up to its end, the next read while the current one is applied). Each batch is read and decoded once and applied by
  * `applyBatch`: live, to every member in one transaction; rebuilds, each build in a transaction of
- * its own, side by side (a build's checkpoint is its own anyway, and PostgreSQL works on several
- * while this process prepares the next page). A member whose handler fails leaves with the error
- * (recorded in its status row); the others go on.
+ * its own, from a queue of its own (a build's checkpoint is its own anyway, and PostgreSQL works on
+ * several while this process prepares the next page: see PAGES_QUEUED). A member whose handler fails
+ * leaves with the error (recorded in its status row); the others go on. A store or connection error
+ * ends the pass for every member, once no batch is in flight.
  *
  * A member joining behind what the feed has read makes it start again from the lowest checkpoint;
  * members ahead skip what they have. When the last member leaves, the reader is closed, and the
