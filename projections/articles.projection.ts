@@ -156,7 +156,7 @@ function toWrite({ doc, ...change }: ArticleChange): ArticleWrite {
  * Held): past it, everything held is written. Enough for the articles a few thousand events in a row
  * touch; a log that touches more of them at once is written more often, as a live batch would be.
  */
-const MAX_HELD_JSON = 3 * 1024 * 1024;
+const MAX_HELD_JSON = 4 * 1024 * 1024;
 
 function heldJson(held: Map<string, ArticleWrite>, adding: readonly ArticleWrite[]): number {
   let length = 0;

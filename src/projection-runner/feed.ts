@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Pool } from 'pg';
 import { ProjectedEvent, Projection } from '../../projections/projection';
 import { EventStore, comparePositions } from '../event-store/event-store';
-import { BatchMember, BatchResult, Phase, applyBatch, oneAtATimeWarning } from './apply-batch';
+import { BatchResult, Phase, applyBatch, oneAtATimeWarning } from './apply-batch';
 import { LiveEvents, LogPages } from './log-pages';
 
 export type LeaveReason =
@@ -38,12 +38,8 @@ interface Member {
   buildSchema: string | null;
   /** Rebuild: full batches applied past the build's target. */
   extra: number;
-  /** Asked to leave while batches including it were queued or in flight: it leaves when they are done. */
+  /** Asked to leave while a batch including it was in flight: it leaves when the batch is done. */
   leaving: LeaveReason | null;
-  /** Batches including it, queued or in flight. */
-  pending: number;
-  /** Rebuild: its own queue of batches, applied one after another (see deliver). */
-  queue: Promise<void>;
   /** Rebuild: what its projection holds in memory between batches (see Held), and for how many events now. */
   held: Map<string, unknown> | null;
   heldEvents: number;
@@ -58,13 +54,6 @@ interface Member {
 const MAX_EXTRA_BATCHES = 20;
 
 /**
- * Rebuild: how many pages a build may have queued before the reader waits for it. Builds take pages at
- * their own pace (while PostgreSQL COPYs one build's page, this process folds the next page of another),
- * and what is in memory stays bounded: the pages queued by the build furthest behind, and the one read ahead.
- */
-const PAGES_QUEUED = 1;
-
-/**
  * A build writes what its projection holds in memory at least this often (in events): its checkpoint
  * moves then, and a crash costs reading at most this many events again.
  */
@@ -75,10 +64,9 @@ const HOLD_AT_MOST_EVENTS = 50_000;
  * pages while behind, then a subscription to $all that goes live: see LiveEvents) or rebuilds
  * (pages of $all up to its end, the next read while the current one is applied). Each batch is read and decoded once and applied by
  * `applyBatch`: live, to every member in one transaction; rebuilds, each build in a transaction of
- * its own, from a queue of its own (a build's checkpoint is its own anyway, and PostgreSQL works on
- * several while this process prepares the next page: see PAGES_QUEUED). A member whose handler fails
- * leaves with the error (recorded in its status row); the others go on. A store or connection error
- * ends the pass for every member, once no batch is in flight.
+ * its own, side by side (a build's checkpoint is its own anyway, and PostgreSQL works on several
+ * while this process prepares the next page). A member whose handler fails leaves with the error
+ * (recorded in its status row); the others go on.
  *
  * A member joining behind what the feed has read makes it start again from the lowest checkpoint;
  * members ahead skip what they have. When the last member leaves, the reader is closed, and the
@@ -91,11 +79,7 @@ export class Feed {
   private delivered: string | null = null;
   private restart = false;
   private source: { close(): Promise<void> } | null = null;
-  /** Batches queued or in flight, and the first store or connection error one of them met. */
-  private readonly inFlight = new Set<Promise<void>>();
-  private failure: { error: unknown } | null = null;
-  /** Wakes the loop waiting for a build's queue to shrink (see deliver). */
-  private wake: (() => void) | null = null;
+  private applying = false;
 
   constructor(
     readonly phase: Phase,
@@ -116,7 +100,7 @@ export class Feed {
     if (options.signal.aborted) return Promise.resolve('left');
     return new Promise<LeaveReason>((resolve, reject) => {
       const onAbort = () => {
-        if (member.pending > 0) member.leaving ??= 'left';
+        if (this.applying) member.leaving ??= 'left';
         else member.settle({ reason: 'left' });
       };
       const member: Member = {
@@ -125,8 +109,6 @@ export class Feed {
         buildSchema: options.buildSchema ?? null,
         extra: 0,
         leaving: null,
-        pending: 0,
-        queue: Promise.resolve(),
         held: this.phase === 'rebuild' ? new Map() : null,
         heldEvents: 0,
         heldThrough: null,
@@ -174,16 +156,12 @@ export class Feed {
           const linger = this.settings.lingerMs ?? 0;
           if (this.phase === 'live' && linger > 0 && events.length < this.settings.batchSize) await new Promise((resolve) => setTimeout(resolve, linger));
         }
-        await this.drain();
         // The end of the log: every build still here is as far as it can get before its swap.
         if (this.phase === 'rebuild' && !this.restart) this.settleAll({ reason: 'caught-up' });
       } catch (error) {
-        // The store or the read-model database failed: every member leaves with it and retries,
-        // once no batch runs on.
-        await this.drain().catch(() => undefined);
+        // The store or the read-model database failed: every member leaves with it and retries.
         this.settleAll({ error });
       } finally {
-        this.failure = null;
         this.source = null;
         await source.close().catch(() => undefined);
       }
@@ -195,64 +173,14 @@ export class Feed {
     for (const member of [...this.members.values()]) member.settle(outcome);
   }
 
-  /**
-   * Hands a page to the members. Live: to all of them in one batch, awaited. Rebuild: to each build's
-   * own queue, so that builds go at their own pace; it waits only while some build has more than
-   * PAGES_QUEUED pages queued. Throws the store or connection error any batch met.
-   */
+  /** Applies one batch to the members (see applyBatch), then lets go of those that are done. */
   private async deliver(events: ProjectedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    // A member joining from before the end of this page (which it will not be part of) needs a restart.
-    this.delivered = events[events.length - 1].position;
     const members = [...this.members.values()].filter((m) => m.leaving === null);
-    if (this.phase === 'live') await this.batch(members, events, Promise.resolve());
-    else {
-      for (const member of members) member.queue = this.batch([member], events, member.queue);
-      while (!this.failure && [...this.members.values()].some((m) => m.pending > PAGES_QUEUED)) await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    if (this.failure) throw this.failure.error;
-  }
-
-  /** Every batch queued or in flight done; throws the store or connection error one of them met. */
-  private async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure.error;
-  }
-
-  /**
-   * Once `after` is done, applies `events` in one batch (see applyBatch) to those of `members` still
-   * here, then lets go of those that are done. Never rejects: an error is kept in `failure`, and the
-   * batches queued after it apply nothing.
-   */
-  private batch(members: Member[], events: ProjectedEvent[], after: Promise<void>): Promise<void> {
-    for (const member of members) member.pending++;
-    const done = after
-      .then(async () => {
-        const current = members.filter((m) => this.members.get(m.projection.name) === m && m.leaving === null);
-        if (current.length === 0 || this.failure) return;
-        const result = await applyBatch(this.pool, this.phase, current.map((m) => this.batchMember(m, events)), events);
-        this.record(result, events);
-      })
-      .catch((error: unknown) => {
-        this.failure ??= { error };
-      })
-      .finally(() => {
-        this.inFlight.delete(done);
-        for (const member of members) {
-          if (--member.pending === 0 && member.leaving) member.settle({ reason: member.leaving });
-        }
-        const wake = this.wake;
-        this.wake = null;
-        wake?.();
-      });
-    this.inFlight.add(done);
-    return done;
-  }
-
-  /** A member's part in a batch of `events`, as it stands when the batch starts. */
-  private batchMember(m: Member, events: ProjectedEvent[]): BatchMember {
+    // A member joining from before the end of this batch (which it will not be part of) needs a restart.
+    this.delivered = events[events.length - 1].position;
     const last = events[events.length - 1].position;
-    return {
+    const batchMember = (m: Member) => ({
       projection: m.projection,
       buildSchema: m.buildSchema,
       // What it holds is written at the end of the log, past the build's target, and every so often.
@@ -261,32 +189,45 @@ export class Feed {
         flush: events.length < this.settings.batchSize || m.heldEvents + events.length >= HOLD_AT_MOST_EVENTS || m.target === undefined || isCaughtUp(last, m.target),
         through: m.heldThrough,
       },
-    };
-  }
-
-  /** What a batch did: the members' checkpoints move, and those that failed, went stale or are done leave. */
-  private record(result: BatchResult, events: ProjectedEvent[]): void {
-    for (const checkpoint of result.checkpoints) {
-      const member = this.members.get(checkpoint.name);
-      if (!member) continue;
-      member.from = checkpoint.position;
-      member.target = checkpoint.target;
-      const holding = (member.held?.size ?? 0) > 0;
-      member.heldEvents = holding ? member.heldEvents + checkpoint.applied.length : 0;
-      member.heldThrough = holding ? (checkpoint.applied.at(-1)?.position ?? member.heldThrough) : null;
-      if (checkpoint.applied.length > 0) {
-        this.progress.emit('progress', checkpoint.name);
-        this.settings.onBatchCommitted?.(checkpoint.name, this.phase, checkpoint.applied);
-      }
-      if (this.phase === 'rebuild' && isCaughtUp(checkpoint.position, checkpoint.target) && (events.length < this.settings.batchSize || ++member.extra > MAX_EXTRA_BATCHES)) {
-        member.leaving = 'caught-up';
-      }
+    });
+    const groups = this.phase === 'live' ? [members.map(batchMember)] : members.map((m) => [batchMember(m)]);
+    let results: BatchResult[];
+    this.applying = true;
+    try {
+      // allSettled: a failed group must not let the others' transactions run on after this returns.
+      const settled = await Promise.allSettled(groups.filter((g) => g.length > 0).map((group) => applyBatch(this.pool, this.phase, group, events)));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      results = settled.map((r) => (r as PromiseFulfilledResult<BatchResult>).value);
+    } finally {
+      this.applying = false;
     }
-    for (const { name, events: count } of result.appliedOneAtATime) {
-      this.settings.logger?.warn(oneAtATimeWarning(name, count));
+    for (const result of results) {
+      for (const checkpoint of result.checkpoints) {
+        const member = this.members.get(checkpoint.name);
+        if (!member) continue;
+        member.from = checkpoint.position;
+        member.target = checkpoint.target;
+        const holding = (member.held?.size ?? 0) > 0;
+        member.heldEvents = holding ? member.heldEvents + checkpoint.applied.length : 0;
+        member.heldThrough = holding ? (checkpoint.applied.at(-1)?.position ?? member.heldThrough) : null;
+        if (checkpoint.applied.length > 0) {
+          this.progress.emit('progress', checkpoint.name);
+          this.settings.onBatchCommitted?.(checkpoint.name, this.phase, checkpoint.applied);
+        }
+        if (this.phase === 'rebuild' && isCaughtUp(checkpoint.position, checkpoint.target) && (events.length < this.settings.batchSize || ++member.extra > MAX_EXTRA_BATCHES)) {
+          member.leaving = 'caught-up';
+        }
+      }
+      for (const { name, events: count } of result.appliedOneAtATime) {
+        this.settings.logger?.warn(oneAtATimeWarning(name, count));
+      }
+      for (const error of result.failures) this.members.get(error.projection)?.settle({ error });
+      for (const name of result.stale) this.members.get(name)?.settle({ reason: 'stale' });
     }
-    for (const error of result.failures) this.members.get(error.projection)?.settle({ error });
-    for (const name of result.stale) this.members.get(name)?.settle({ reason: 'stale' });
+    for (const member of [...this.members.values()]) {
+      if (member.leaving) member.settle({ reason: member.leaving });
+    }
   }
 }
 

@@ -111,36 +111,17 @@ export async function createBuildSchema(client: PoolClient, projection: Projecti
 
 const INDEX_BUILD_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
-/** Index builds of one projection run side by side on this many connections (PostgreSQL may also give each parallel workers). */
-const INDEX_BUILDERS = 2;
-
-/**
- * The `indexes` of a build created with `deferIndexes`, on INDEX_BUILDERS connections, each index in
- * a transaction of its own (idempotent: each is CREATE … IF NOT EXISTS, so a build interrupted
- * halfway is finished by the next attempt). Side by side they took 8.0 s where one after another took
- * 10.8 s, for the audit trail's five indexes on a million rows.
- */
+/** The `indexes` of a build created with `deferIndexes` (idempotent: each is CREATE … IF NOT EXISTS). */
 export async function createIndexes(pool: Pool, projection: Projection, schema: string): Promise<void> {
   const names = tableNames(projection);
-  const queue = [...(projection.indexes ?? [])];
-  const builder = async () => {
-    for (let ddl = queue.shift(); ddl !== undefined; ddl = queue.shift()) {
-      const statement = qualify(ddl, schema, names);
-      await inTransaction(pool, async (client) => {
-        // Over a whole log this takes longer than the pool's timeouts allow an ordinary query (the
-        // server's statement_timeout, and the client's own query_timeout, which 0 would not lift).
-        await client.query(`SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'`);
-        await client.query({ text: statement, query_timeout: INDEX_BUILD_TIMEOUT_MS } as QueryConfig);
-      }).catch((error: unknown) => {
-        queue.length = 0; // the other builder takes no more
-        throw error;
-      });
-    }
-  };
-  // allSettled: no build may run on after this has answered.
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(INDEX_BUILDERS, queue.length) }, builder));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  const indexes = projection.indexes ?? [];
+  if (indexes.length === 0) return;
+  await inTransaction(pool, async (client) => {
+    // Over a whole log this takes longer than the pool's timeouts allow an ordinary query (the
+    // server's statement_timeout, and the client's own query_timeout, which 0 would not lift).
+    await client.query(`SET LOCAL statement_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'`);
+    for (const ddl of indexes) await client.query({ text: qualify(ddl, schema, names), query_timeout: INDEX_BUILD_TIMEOUT_MS } as QueryConfig);
+  });
 }
 
 const ignore = () => undefined;
