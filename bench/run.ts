@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--profile] [--before REF] [NAME…]`: the benchmarks described in
- * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, esdb, metrics; all by default). `--before REF` also
+ * bench/RESULTS.md (NAME: commands, lag, rebuild, growth, behind, esdb, metrics; all by default). `--before REF` also
  * runs commit REF's build in the commands benchmark, alternating with the work tree's, for a
  * before/after measured under the same neighbours.
  * Prints a table on stdout and writes bench/out/results-<timestamp>.json and bench/out/latest.json.
@@ -8,6 +8,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { behindBenchmark } from './behind.bench';
 import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
 import { metricsBenchmark } from './metrics.bench';
@@ -20,7 +21,7 @@ import { OUT_DIR } from './lib/paths';
 import { Report } from './lib/report';
 import { storeBenchmarks } from './store.bench';
 
-const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'esdb', 'metrics'] as const;
+const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'behind', 'esdb', 'metrics'] as const;
 type Name = (typeof NAMES)[number];
 
 async function esdb(ctx: BenchContext): Promise<void> {
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
     ['commands', () => commandsBenchmark(ctx, before && beforeMain ? { before: { ref: before, mainJs: beforeMain } } : {})],
     ['lag', () => lagBenchmark(ctx)],
     ['rebuild', () => storeBenchmarks(ctx, { rebuild: selected.has('rebuild'), growth: selected.has('growth') })],
+    ['behind', () => behindBenchmark(ctx)],
     ['esdb', () => esdb(ctx)],
     ['metrics', () => metricsBenchmark(ctx)],
   ];

@@ -41,8 +41,6 @@ class Session {
   readonly stopping = new AbortController();
   private live = new AbortController();
   rebuild: Promise<void> | null = null;
-  /** Whether the live tables were looked at for a bulk catch-up (once a session: see askBulkCatchUp), and whether one was asked. */
-  bulkCatchUp: 'unasked' | 'asked' | 'no' = 'unasked';
 
   get stopped(): boolean {
     return this.stopping.signal.aborted;
@@ -147,22 +145,16 @@ export class ProjectionWorker {
           await session.sleep(this.settings.statusPollMs * 10);
           continue;
         }
-        // Far behind at the start of a session (or holding nothing): a bulk load and a swap, rather than live batches.
-        if ((session.bulkCatchUp === 'unasked' || row.position === null) && row.version === this.projection.version && !needsRebuild(row, this.projection)) {
-          session.bulkCatchUp = (await askBulkCatchUp(this.rebuildContext, row, this.settings.bulkCatchUpThreshold)) ? 'asked' : 'no';
-          if (session.bulkCatchUp === 'asked') continue;
-        }
+        if (row.position === null && !needsRebuild(row, this.projection) && (await askBulkCatchUp(this.rebuildContext, this.settings.bulkCatchUpThreshold))) continue;
         const rebuilding = needsRebuild(row, this.projection);
         if (rebuilding && !session.rebuild) {
           session.rebuild = this.rebuildUntilDone(session).finally(() => {
             session.rebuild = null;
-            session.bulkCatchUp = 'no';
             session.restartLive();
           });
         }
-        // Live tables that hold nothing, or are being caught up as a bulk load, wait for the build that will replace them rather than race it.
-        const waiting = rebuilding && (row.position === null || session.bulkCatchUp === 'asked');
-        if (row.version === this.projection.version && !waiting) await this.feeds.live.follow(this.projection, row.position, { signal: pass });
+        // Live tables that hold nothing wait for the build that will replace them, rather than race it.
+        if (row.version === this.projection.version && !(rebuilding && row.position === null)) await this.feeds.live.follow(this.projection, row.position, { signal: pass });
         else await session.sleep(this.settings.statusPollMs);
         delay = this.settings.retryBaseMs;
       } catch (error) {

@@ -13,29 +13,21 @@ export function needsRebuild(row: StatusRow, projection: Projection): boolean {
 }
 
 /**
- * Live tables at least `threshold` events behind catch up as a rebuild: a bulk load into a fresh
- * schema (COPY, indexes built at the end, each projection in a transaction of its own) and a swap,
- * instead of live batches into indexed tables. A rebuild reads the whole log, so tables that hold
- * something (a server restarted after a long stop) take it only when at least half of the log is
- * still to be applied to them. `row` is the status row as the caller read it: nothing is asked if it
- * has changed since. Answers whether it asked for one.
+ * A projection that has never applied an event (a fresh server, a new projection) with at least
+ * `threshold` events in the log catches up as a rebuild: a bulk load into a fresh schema (COPY,
+ * indexes built at the end, each projection in a transaction of its own) and a swap, instead of
+ * live batches into indexed tables. Answers whether it asked for one.
  */
-export async function askBulkCatchUp(context: RebuildContext, row: StatusRow, threshold: number): Promise<boolean> {
+export async function askBulkCatchUp(context: RebuildContext, threshold: number): Promise<boolean> {
   const { store, pool, projection } = context;
   const head = await store.headPosition();
-  const behind = await countEvents(store, pool, row.position, head, threshold);
-  if (behind < threshold) return false;
-  // Counted up to just past `behind` (another store than Postgres is paged through): more than that, and it stays live.
-  if (row.position !== null && (await countEvents(store, pool, null, row.position, behind + 1)) > behind) return false;
+  if ((await countEvents(store, pool, null, head, threshold)) < threshold) return false;
   const { rowCount } = await pool.query(
     `UPDATE projection_status SET rebuild_requested_at = clock_timestamp(), updated_at = now()
-     WHERE name = $1 AND position IS NOT DISTINCT FROM $3::numeric AND version = $2 AND build_schema IS NULL AND rebuild_requested_at IS NULL`,
-    [projection.name, projection.version, row.position],
+     WHERE name = $1 AND position IS NULL AND version = $2 AND build_schema IS NULL AND rebuild_requested_at IS NULL`,
+    [projection.name, projection.version],
   );
-  if (rowCount) {
-    const from = row.position === null ? 'from the first event' : `${behind}${store.kind === 'postgres' ? '' : ' or more'} events behind`;
-    context.logger.log(`projection ${projection.name}: catching up ${from} as a bulk load`);
-  }
+  if (rowCount) context.logger.log(`projection ${projection.name}: catching up from the first event as a bulk load`);
   return (rowCount ?? 0) > 0;
 }
 
@@ -46,6 +38,7 @@ export interface RebuildContext {
   feed: Feed;
   /** Events per read of the log in the swap's final catch-up. */
   batchSize: number;
+  /** The swap's one-at-a-time warning (see Isolated) goes to `warn`, the rest to `log`. */
   logger: Pick<RunnerLogger, 'log' | 'warn'>;
 }
 

@@ -60,45 +60,4 @@ describe('projection runner: a fresh server far behind catches up as a bulk load
     expect(rows[0].n).toBe('0');
     for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
   });
-
-  it('live tables merely behind catch up as a bulk load when at least the threshold and half the log are still to come; otherwise in live batches', async () => {
-    const { last: first } = await writeScenario(new Newsroom(rs.store), 1, 'first');
-    const runner = rs.runner({ bulkCatchUpThreshold: 1_000_000 });
-    await runner.start();
-    expect((await runner.waitForPosition(first.position, 20_000)).reached).toBe(true);
-    await runner.stop();
-    const applied = (await rs.store.readAll({ maxCount: 100_000 })).length;
-
-    // A long stop: more events written meanwhile than the tables hold, at least the threshold.
-    const { last: second } = await writeScenario(new Newsroom(rs.store), 3, 'second');
-    const behind = (await rs.store.readAll({ fromPosition: first.position, maxCount: 100_000 })).length;
-    expect(behind).toBeGreaterThan(applied);
-    const bulk = recorder();
-    const restarted = rs.runner({ bulkCatchUpThreshold: behind, rebuildBatchSize: 25, onBatchCommitted: bulk.onBatchCommitted });
-    await restarted.start();
-    expect((await restarted.waitForPosition(second.position, 20_000)).reached).toBe(true);
-    await restarted.stop();
-    for (const projection of PROJECTIONS) {
-      const own = bulk.batches.filter((b) => b.projection === projection.name);
-      // The build applied everything from the first event; the live tables were left alone meanwhile.
-      expect([projection.name, own.some((b) => b.phase === 'rebuild' && b.positions.includes(first.position)), own.some((b) => b.phase === 'live')]).toEqual([projection.name, true, false]);
-      expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
-    }
-    const rebuilt = async () => (await rs.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM projection_status WHERE rebuilt_at IS NOT NULL')).rows[0].n;
-    expect(await rebuilt()).toBe(PROJECTIONS.length);
-
-    // A shorter stop: at least the threshold behind, but less than the tables hold. Live batches.
-    await rs.pool.query('UPDATE projection_status SET rebuilt_at = NULL');
-    const { last: third } = await writeScenario(new Newsroom(rs.store), 1, 'third');
-    const short = (await rs.store.readAll({ fromPosition: second.position, maxCount: 100_000 })).length;
-    const live = recorder();
-    const again = rs.runner({ bulkCatchUpThreshold: short, onBatchCommitted: live.onBatchCommitted });
-    await again.start();
-    expect((await again.waitForPosition(third.position, 20_000)).reached).toBe(true);
-    await again.stop();
-    expect(live.batches.filter((b) => b.phase === 'rebuild')).toEqual([]);
-    expect(live.batches.some((b) => b.phase === 'live' && b.positions.includes(third.position))).toBe(true);
-    expect(await rebuilt()).toBe(0);
-    for (const projection of PROJECTIONS) expect(await dumpModel(rs.pool, projection)).toEqual(await cleanModel(rs, projection));
-  });
 });
