@@ -1,9 +1,9 @@
 import { PROJECTIONS } from '../projections';
-import { comparePositions } from '../src/event-store/event-store';
-import { ProjectionRunner, readPosition } from '../src/projection-runner/projection-runner';
+import { ProjectionRunner } from '../src/projection-runner/projection-runner';
 import { BenchContext } from './lib/context';
 import { Cluster, openCluster } from './lib/cluster';
 import { Clock, loadArticles, loadSources } from './lib/event-factory';
+import { waitCaughtUp } from './lib/projections';
 import { perSecond } from './lib/report';
 import { ratio, round } from './lib/stats';
 
@@ -23,11 +23,6 @@ async function timed(cluster: Cluster, work: (runner: ProjectionRunner) => Promi
   } finally {
     await runner.stop();
   }
-}
-
-async function caughtUp(cluster: Cluster): Promise<void> {
-  const head = await cluster.runtime.eventStore.headPosition();
-  while (head !== null && comparePositions(await readPosition(cluster.runtime.pool, NAMES), head) < 0) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 /** Every projection rebuilt from the first event and swapped in, as a bulk catch-up does. */
@@ -58,12 +53,12 @@ export async function behindBenchmark(ctx: BenchContext): Promise<void> {
     await loadArticles(store, sources, clock, half);
     const first = half.articles * half.eventsPerArticle + 100;
     ctx.log(`behind: ${first} events projected live from empty, then rebuilt`);
-    const freshMs = await timed(cluster, () => caughtUp(cluster));
+    const freshMs = await timed(cluster, () => waitCaughtUp(cluster));
     const firstRebuildMs = await timed(cluster, (runner) => rebuildAll(cluster, runner));
-    ctx.log(`behind: as many more written while stopped, projected live, then everything rebuilt`);
+    ctx.log('behind: as many more written while stopped, projected live, then everything rebuilt');
     await loadArticles(store, sources, clock, half);
     const behind = half.articles * half.eventsPerArticle;
-    const liveMs = await timed(cluster, () => caughtUp(cluster));
+    const liveMs = await timed(cluster, () => waitCaughtUp(cluster));
     const bulkMs = await timed(cluster, (runner) => rebuildAll(cluster, runner));
     const rate = (events: number, ms: number) => (events * 1000) / ms;
     const fresh = rate(first, freshMs);
