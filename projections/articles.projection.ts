@@ -1,7 +1,7 @@
 import { ArticleDocument, ARTICLE_DOCUMENT_VERSION, foldArticleDocument } from '../src/newsroom/article/article.view';
 import { ARTICLE_EVENT_TYPES } from '../src/newsroom/article/article.decider';
 import { ApplyContext, Held, ProjectedEvent, Projection, RequiredFields, Sql, refuseMalformed } from './projection';
-import { DerivedTable, RowChanges, streamsToEvolve, syncRows, toJson } from './stream-documents';
+import { DerivedTable, RowChanges, approximateJsonLength, streamsToEvolve, syncRows, toJson } from './stream-documents';
 
 /**
  * `articles`: one row per article holding its `ArticleDocument` (src/newsroom/article/article.view.ts:
@@ -136,37 +136,35 @@ interface ArticleChange {
   taggings: Tagging[];
 }
 
-/**
- * A changed article as it will be written: the document as its JSON text. A build holds it between
- * batches with that text in a Buffer, outside V8's heap: held as objects (or strings), documents
- * make the heap's live size larger, and V8 lets the heap grow to a multiple of that before it
- * collects (measured on a rebuild of a million events: a peak heap of 141 MB became 215 MB with 8 MB of
- * documents held as strings, 169 MB as Buffers).
- */
-type ArticleWrite = Omit<ArticleChange, 'doc'> & { status: string; json: string | Buffer; after: DerivedRows };
-
-const text = (json: string | Buffer) => (typeof json === 'string' ? json : json.toString('utf8'));
+/** A changed article as it will be written: the document as its JSON text, and the derived rows it gives. */
+type ArticleWrite = Omit<ArticleChange, 'doc'> & { status: string; json: string; after: DerivedRows };
 
 function toWrite({ doc, ...change }: ArticleChange): ArticleWrite {
   return { ...change, status: doc.article.status, json: toJson(doc), after: derivedRows(change.id, doc) };
 }
 
+/** A changed article a build holds between batches (see Held), with about how long its document's JSON is. */
+type HeldArticle = ArticleChange & { size: number };
+
 /**
- * At most this much document JSON (in bytes) is held between the batches of a build (see
- * Held): past it, everything held is written. Enough for the articles a few thousand events in a row
- * touch; a log that touches more of them at once is written more often, as a live batch would be.
+ * At most about this much document JSON (in characters, by `approximateJsonLength`) is held between the
+ * batches of a build (see Held): past it, everything held is written. Enough for the articles a few
+ * thousand events in a row touch; a log that touches more of them at once is written more often, as a
+ * live batch would be.
  */
 const MAX_HELD_JSON = 4 * 1024 * 1024;
 
-function heldJson(held: Map<string, ArticleWrite>, adding: readonly ArticleWrite[]): number {
-  let length = 0;
-  for (const article of held.values()) length += article.json.length;
-  for (const article of adding) length += article.json.length;
-  return length;
+/** The size of what would be held with `adding` in it (an article held again counts once, at its new size). */
+function heldSize(held: Map<string, HeldArticle>, adding: readonly HeldArticle[]): number {
+  const replaced = new Set(adding.map((a) => a.id));
+  let size = 0;
+  for (const article of held.values()) if (!replaced.has(article.id)) size += article.size;
+  for (const article of adding) size += article.size;
+  return size;
 }
 
 /** One statement: the stored articles the batch's events name, but for those held in memory. */
-function loadArticles(sql: Sql, held: Map<string, unknown> | null) {
+function loadArticles(sql: Sql, held: Map<string, HeldArticle> | null) {
   return async (keys: string[]) => {
     const { rows } = await sql<{ key: string; id: string; created_position: string | null; doc: ArticleDocument | null }>(
       `SELECT k.key, k.key::uuid::text AS id, a.created_position::text AS created_position, a.doc
@@ -174,8 +172,8 @@ function loadArticles(sql: Sql, held: Map<string, unknown> | null) {
       [keys, held ? [...held.keys()] : []],
     );
     return rows.map(({ key, id, created_position, doc }): { key: string; id: string; stored: ArticleChange | null } => {
-      const kept = held?.get(id) as ArticleWrite | undefined;
-      if (kept) return { key, id, stored: { ...kept, doc: JSON.parse(text(kept.json)) as ArticleDocument } };
+      const kept = held?.get(id);
+      if (kept) return { key, id, stored: kept };
       if (!doc) return { key, id, stored: null };
       const storedLabels = new Map(doc.article.topics.map((t) => [t.slug, t.label]));
       return { key, id, stored: { id, createdPosition: created_position!, before: derivedRows(id, doc), storedLabels, doc, taggings: [] } };
@@ -184,9 +182,9 @@ function loadArticles(sql: Sql, held: Map<string, unknown> | null) {
 }
 
 async function applyArticles(events: readonly ProjectedEvent[], sql: Sql, context?: ApplyContext): Promise<void> {
-  const held = (context?.held ?? null) as (Held & { documents: Map<string, ArticleWrite> }) | null;
+  const held = (context?.held ?? null) as (Held & { documents: Map<string, HeldArticle> }) | null;
   const streams = await streamsToEvolve<ArticleChange>(events, loadArticles(sql, held?.documents ?? null), (article) => article.doc.revision);
-  const changed: ArticleWrite[] = [];
+  const changed: ArticleChange[] = [];
   for (const { id, stored, fresh } of streams) {
     refuseMalformed(fresh, REQUIRED);
     const doc = foldArticleDocument(stored?.doc ?? null, fresh);
@@ -194,23 +192,25 @@ async function applyArticles(events: readonly ProjectedEvent[], sql: Sql, contex
     // The events `foldArticleDocument` folds: a new article's from its draft on.
     const folded = stored ? fresh : fresh.slice(fresh.findIndex((e) => e.type === 'ArticleDrafted'));
     const taggings = folded.filter((e) => e.type === 'TopicTagged').map((e) => ({ ...(e.data as { slug: string; label: string }), position: BigInt(e.position) }));
-    changed.push(
-      toWrite({
-        id,
-        createdPosition: stored?.createdPosition ?? draftPosition(fresh),
-        before: stored?.before ?? derivedRows(id, null),
-        storedLabels: stored?.storedLabels ?? new Map(),
-        doc,
-        taggings: [...(stored?.taggings ?? []), ...taggings],
-      }),
-    );
+    changed.push({
+      id,
+      createdPosition: stored?.createdPosition ?? draftPosition(fresh),
+      before: stored?.before ?? derivedRows(id, null),
+      storedLabels: stored?.storedLabels ?? new Map(),
+      doc,
+      taggings: [...(stored?.taggings ?? []), ...taggings],
+    });
   }
-  if (held && !held.flush && heldJson(held.documents, changed) <= MAX_HELD_JSON) {
-    for (const article of changed) held.documents.set(article.id, { ...article, json: Buffer.from(text(article.json), 'utf8') });
-    return;
+  if (held && !held.flush) {
+    // Held as the objects the fold made (the next batch folds on from them): no JSON written or read back a batch.
+    const sized = changed.map((article) => ({ ...article, size: approximateJsonLength(article.doc) }));
+    if (heldSize(held.documents, sized) <= MAX_HELD_JSON) {
+      for (const article of sized) held.documents.set(article.id, article);
+      return;
+    }
   }
-  const written = held ? new Map([...held.documents, ...changed.map((a) => [a.id, a] as const)]) : null;
-  await writeArticles(sql, written ? [...written.values()] : changed);
+  const written = held ? new Map<string, ArticleChange>([...held.documents, ...changed.map((a) => [a.id, a] as const)]) : null;
+  await writeArticles(sql, (written ? [...written.values()] : changed).map(toWrite));
   held?.documents.clear();
 }
 
@@ -229,7 +229,7 @@ async function writeArticles(sql: Sql, articles: readonly ArticleWrite[]): Promi
     for (const [slug, label] of storedLabels) known.set(slug, label);
   }
   // The documents' JSON as it is, spliced into the array: no second serialization.
-  const rows = articles.map((a) => `{"id":${JSON.stringify(a.id)},"created_position":${JSON.stringify(a.createdPosition)},"status":${JSON.stringify(a.status)},"doc":${text(a.json)}}`);
+  const rows = articles.map((a) => `{"id":${JSON.stringify(a.id)},"created_position":${JSON.stringify(a.createdPosition)},"status":${JSON.stringify(a.status)},"doc":${a.json}}`);
   await sql(
     `INSERT INTO {articles} (id, created_position, status, doc)
      SELECT id, created_position, status, doc FROM jsonb_to_recordset($1::jsonb)

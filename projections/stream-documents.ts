@@ -99,6 +99,23 @@ export async function syncRows(sql: Sql, spec: DerivedTable, changes: RowChanges
 }
 
 /**
+ * About how long `value`'s JSON text is, without writing it: each string by its length, a few
+ * characters for every other value, key and separator. Cheaper than JSON.stringify (nothing is
+ * built); for bounding what is kept in memory, not for anything stored.
+ */
+export function approximateJsonLength(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (value === null || typeof value !== 'object') return 6;
+  let length = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) length += approximateJsonLength(item) + 1;
+  } else {
+    for (const key of Object.keys(value)) length += key.length + 4 + approximateJsonLength((value as Record<string, unknown>)[key]);
+  }
+  return length;
+}
+
+/**
  * JSON for a jsonb parameter. A lone UTF-16 surrogate (JavaScript strings may hold one; JSON.stringify
  * writes it as a `\ud800`-style escape, which jsonb refuses) becomes U+FFFD, as it does when
  * node-postgres sends a string to a text column. Only text that has such an escape is written again
