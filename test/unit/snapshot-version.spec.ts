@@ -14,7 +14,9 @@ import { SOURCE_SNAPSHOT_VERSION } from '../../src/newsroom/source/source.decide
  * the new version; if it cannot (a comment, a rename), record the new fingerprint under the same one.
  */
 const KNOWN: Record<string, Record<string, string>> = {
-  article: { '1': 'aa4e648761e80c45', '2': '4b52d1285a135e6d' }, // '2' was 0cc753c383ba5725 until state and evolve moved to article.state.ts unchanged
+  // '2' was 0cc753c383ba5725 until state and evolve moved to article.state.ts unchanged, then 4b52d1285a135e6d until
+  // normaliseWhitespace's pattern left lone spaces alone (the same text out: test/unit/text.spec.ts holds it to the old one)
+  article: { '1': 'aa4e648761e80c45', '2': '0b2f674354d445f9' },
   source: { '1': '4b584b7cfc7df44d' },
 };
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { findQuoteParagraph, normaliseWhitespace, slugify, splitParagraphs } from '../../src/newsroom/text';
 
 describe('normaliseWhitespace', () => {
@@ -8,6 +9,12 @@ describe('normaliseWhitespace', () => {
 
   it('keeps typographic characters untouched', () => {
     expect(normaliseWhitespace('“It’s  fine” — she  said…')).toBe('“It’s fine” — she said…');
+  });
+
+  it('gives what replacing every whitespace run by one space gives, whatever the text', () => {
+    const every = (s: string) => s.normalize('NFC').replace(/[\p{White_Space}\uFEFF]+/gu, ' ').trim();
+    const pieces = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2009', '\u2028', '\u3000', '\ufeff', 'a', 'é', 'e\u0301', '—', 'x y');
+    fc.assert(fc.property(fc.array(fc.oneof(pieces, fc.string()), { maxLength: 30 }), (parts) => normaliseWhitespace(parts.join('')) === every(parts.join(''))), { numRuns: 2000 });
   });
 
   it('NFC-normalises decomposed characters', () => {
