@@ -113,6 +113,9 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
     ({ server, port, superuser } = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port));
   }
   try {
+    // One process at a time (a server and CLI commands may start together on one cluster): two ALTER ROLEs
+    // of the same role side by side fail with "tuple concurrently updated". Released when this login ends.
+    await superuser.query(`SELECT pg_advisory_lock(hashtext('copydesk:embedded-roles'))`);
     await ensureAppRole(superuser, appPassword);
     await ensureDatabase(superuser, database);
   } catch (error) {

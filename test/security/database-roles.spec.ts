@@ -146,6 +146,19 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     await expectTriggersRefuse(owner);
   });
 
+  it('processes attaching to the running cluster at the same moment (a server and CLI commands started together) all come up', async () => {
+    // Each attachment makes sure of the application role as the superuser: done side by side, two of those
+    // updates of the same catalog row failed with "tuple concurrently updated".
+    const handles = await Promise.all(Array.from({ length: 6 }, () => startEmbeddedPostgres(dataDir, 'copydesk')));
+    for (const handle of handles) {
+      expect(handle.attached).toBe(true);
+      const client = new Client({ connectionString: handle.url });
+      await client.connect();
+      expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
+      await client.end();
+    }
+  });
+
   it('the old login postgres/postgres fails, also from another OS user, while the password in DATA_DIR works', async () => {
     const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();
     const old = await loginAs(port, 'postgres', 'postgres', nobody);
