@@ -9,7 +9,8 @@
  * It compiles src/ as `npm run bench` does, writes `--articles` × 100 events (and 100 sources) with
  * the benchmark's event factory into a fresh embedded PostgreSQL, lets a runner bring the live
  * tables up to the head, and then, in turns, runs `copydesk projections rebuild` as one process for
- * all three projections, as two (audit | articles and sources) and as three, all at once. Each
+ * all three projections, as two (audit | articles and sources) and as three, all at once, and then
+ * each projection alone. Each
  * process takes the advisory locks of the projections it names, so the builds do not meet. Prints
  * the wall time (including each process's start, about a second) and PostgreSQL's CPU. Not part of
  * `npm run bench`.
@@ -31,6 +32,11 @@ const PLANS: Record<string, string[][]> = {
   'one process': [['articles', 'audit', 'sources']],
   'two (audit | articles, sources)': [['audit'], ['articles', 'sources']],
   'three (one each)': [['audit'], ['articles'], ['sources']],
+  // Each alone: what one projection costs with a reader of its own. The audit trail alone (read the log, COPY a
+  // row per event, build five indexes) is the least any rebuild of all three can take.
+  'audit alone': [['audit']],
+  'articles alone': [['articles']],
+  'sources alone': [['sources']],
 };
 
 function option(name: string, fallback: string): string {
