@@ -143,7 +143,12 @@ function toWrite({ doc, ...change }: ArticleChange): ArticleWrite {
   return { ...change, status: doc.article.status, json: toJson(doc), after: derivedRows(change.id, doc) };
 }
 
-/** A changed article a build holds between batches (see Held), with about how long its document's JSON is. */
+/**
+ * A changed article a build holds between batches (see Held), with about how long its document's JSON is.
+ * Held as the objects the fold made: until 30 November they were held as their JSON in Buffers, off V8's
+ * heap, and every batch that touched an article wrote its document out and the next parsed it back, which
+ * cost more CPU than the heap it saved (bench/RESULTS.md, "Where a rebuild's time goes").
+ */
 type HeldArticle = ArticleChange & { size: number };
 
 /**
