@@ -134,6 +134,8 @@ interface ArticleChange {
   doc: ArticleDocument;
   /** The taggings folded since it was stored: a topic created meanwhile takes its first tagging's label. */
   taggings: Tagging[];
+  /** Whether its rows are in the tables (it was loaded from them): into a build, the rows of one that is not are COPYed. */
+  inTables: boolean;
 }
 
 /** A changed article as it will be written: the document as its JSON text, and the derived rows it gives. */
@@ -181,7 +183,7 @@ function loadArticles(sql: Sql, held: Map<string, HeldArticle> | null) {
       if (kept) return { key, id, stored: kept };
       if (!doc) return { key, id, stored: null };
       const storedLabels = new Map(doc.article.topics.map((t) => [t.slug, t.label]));
-      return { key, id, stored: { id, createdPosition: created_position!, before: derivedRows(id, doc), storedLabels, doc, taggings: [] } };
+      return { key, id, stored: { id, createdPosition: created_position!, before: derivedRows(id, doc), storedLabels, doc, taggings: [], inTables: true } };
     });
   };
 }
@@ -204,6 +206,7 @@ async function applyArticles(events: readonly ProjectedEvent[], sql: Sql, contex
       storedLabels: stored?.storedLabels ?? new Map(),
       doc,
       taggings: [...(stored?.taggings ?? []), ...taggings],
+      inTables: stored?.inTables ?? false,
     });
   }
   if (held && !held.flush) {
@@ -215,37 +218,55 @@ async function applyArticles(events: readonly ProjectedEvent[], sql: Sql, contex
     }
   }
   const written = held ? new Map<string, ArticleChange>([...held.documents, ...changed.map((a) => [a.id, a] as const)]) : null;
-  await writeArticles(sql, (written ? [...written.values()] : changed).map(toWrite));
+  await writeArticles(sql, (written ? [...written.values()] : changed).map(toWrite), context?.bulk ? context.copy : null);
   held?.documents.clear();
 }
 
-/** Writes the documents and what changed in their derived rows and topic counts: at most six statements. */
-async function writeArticles(sql: Sql, articles: readonly ArticleWrite[]): Promise<void> {
+/**
+ * Writes the documents and what changed in their derived rows and topic counts: at most six statements.
+ * Into a fresh build (`copy`), the documents and rows of articles not in its tables yet go by COPY: nothing
+ * there to conflict with, and no difference to take.
+ */
+async function writeArticles(sql: Sql, articles: readonly ArticleWrite[], copy: ApplyContext['copy'] | null): Promise<void> {
   if (articles.length === 0) return;
+  const added = copy ? articles.filter((a) => !a.inTables) : [];
+  const changed = copy ? articles.filter((a) => a.inTables) : articles;
   const [topics, claims, quotes] = [new RowChanges(), new RowChanges(), new RowChanges()];
   const taggings: Tagging[] = [];
   /** The labels of topics the stored articles carried (for counting them down). */
   const known = new Map<string, string>();
-  for (const { before, after, storedLabels, taggings: tagged } of articles) {
+  for (const { before, after, storedLabels, taggings: tagged } of changed) {
     topics.add(ARTICLE_TOPICS, before.topics, after.topics);
     claims.add(ARTICLE_CLAIMS, before.claims, after.claims);
     quotes.add(ARTICLE_QUOTES, before.quotes, after.quotes);
     taggings.push(...tagged);
     for (const [slug, label] of storedLabels) known.set(slug, label);
   }
-  // The documents' JSON as it is, spliced into the array: no second serialization.
-  const rows = articles.map((a) => `{"id":${JSON.stringify(a.id)},"created_position":${JSON.stringify(a.createdPosition)},"status":${JSON.stringify(a.status)},"doc":${a.json}}`);
-  await sql(
-    `INSERT INTO {articles} (id, created_position, status, doc)
-     SELECT id, created_position, status, doc FROM jsonb_to_recordset($1::jsonb)
-       AS r(id uuid, created_position numeric, status text, doc jsonb)
-     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, doc = EXCLUDED.doc`,
-    [`[${rows.join(',')}]`],
-  );
-  await syncRows(sql, ARTICLE_TOPICS, topics);
-  await syncRows(sql, ARTICLE_CLAIMS, claims);
-  await syncRows(sql, ARTICLE_QUOTES, quotes);
-  await countTopics(sql, taggings, known, topics);
+  const addedTopics = added.flatMap((a) => a.after.topics);
+  for (const article of added) taggings.push(...article.taggings);
+  if (copy && added.length > 0) {
+    await copy('articles', ['id', 'created_position', 'status', 'doc'], added.map((a) => [a.id, a.createdPosition, a.status, a.json]));
+    await copy('article_topics', ['article_id', 'slug'], addedTopics.map((r) => [r.article_id, r.slug]));
+    const claimRows = added.flatMap((a) => a.after.claims);
+    await copy('article_claims', ['article_id', 'claim_id', 'seq', 'verdict'], claimRows.map((r) => [r.article_id, r.claim_id, r.seq, r.verdict]));
+    const quoteRows = added.flatMap((a) => a.after.quotes);
+    await copy('article_quotes', ['article_id', 'quote_id', 'source_id', 'attributed_at'], quoteRows.map((r) => [r.article_id, r.quote_id, r.source_id, r.attributed_at]));
+  }
+  if (changed.length > 0) {
+    // The documents' JSON as it is, spliced into the array: no second serialization.
+    const rows = changed.map((a) => `{"id":${JSON.stringify(a.id)},"created_position":${JSON.stringify(a.createdPosition)},"status":${JSON.stringify(a.status)},"doc":${a.json}}`);
+    await sql(
+      `INSERT INTO {articles} (id, created_position, status, doc)
+       SELECT id, created_position, status, doc FROM jsonb_to_recordset($1::jsonb)
+         AS r(id uuid, created_position numeric, status text, doc jsonb)
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, doc = EXCLUDED.doc`,
+      [`[${rows.join(',')}]`],
+    );
+    await syncRows(sql, ARTICLE_TOPICS, topics);
+    await syncRows(sql, ARTICLE_CLAIMS, claims);
+    await syncRows(sql, ARTICLE_QUOTES, quotes);
+  }
+  await countTopics(sql, taggings, known, [...topics.upserted, ...addedTopics], topics.removed);
 }
 
 /**
@@ -256,7 +277,8 @@ async function countTopics(
   sql: Sql,
   taggings: Tagging[],
   known: Map<string, string>,
-  changes: RowChanges,
+  tagged: readonly Record<string, unknown>[],
+  untagged: readonly Record<string, unknown>[],
 ): Promise<void> {
   const topics = new Map<string, { label: string; delta: number }>();
   for (const { slug, label } of taggings.sort((a, b) => (a.position < b.position ? -1 : 1))) {
@@ -266,8 +288,8 @@ async function countTopics(
     const topic = topics.get(slug) ?? { label: known.get(slug)!, delta: 0 };
     topics.set(slug, { ...topic, delta: topic.delta + by });
   };
-  for (const row of changes.upserted) count(String(row.slug), 1);
-  for (const row of changes.removed) count(String(row.slug), -1);
+  for (const row of tagged) count(String(row.slug), 1);
+  for (const row of untagged) count(String(row.slug), -1);
   if (topics.size === 0) return;
   await sql(
     `INSERT INTO {topics} (slug, label, article_count)
