@@ -21,7 +21,8 @@ import { DerivedTable, RowChanges, approximateJsonLength, streamsToEvolve, syncR
  *
  * In a build (`context.held`), the changed documents stay in memory between batches until the runner
  * asks for them (or too many are held): an article a run of pages touches is written once, not once a
- * page, and no page loads back what the one before it wrote.
+ * page, and no page loads back what the one before it wrote. An article written for the first time into a
+ * build goes by COPY (documents and derived rows): a build's tables start empty, so nothing can conflict.
  */
 export const articlesProjection: Projection = {
   name: 'articles',
