@@ -15,6 +15,8 @@ export interface ArticleRef {
 export interface WriteOutcome extends Outcome {
   articleId?: string;
   position?: string;
+  /** A refused write's problem detail, when its answer had one (for the message of a setup step that fails). */
+  detail?: string;
 }
 
 const METHODS = ['interview', 'press_briefing', 'statement', 'wire', 'document', 'social', 'other'];
@@ -55,7 +57,7 @@ export class Newsroom {
     });
     await inParallel(articles, concurrency, async () => {
       const outcome = await this.draft();
-      if (!outcome.ok) throw new Error(`seeding an article failed: ${outcome.error}`);
+      if (!outcome.ok) throw new Error(`seeding an article failed: ${outcome.error}${outcome.detail ? ` (${outcome.detail})` : ''}`);
     });
   }
 
@@ -133,6 +135,7 @@ export class Newsroom {
       error: ok ? undefined : `${answer.status} ${describe(answer.body)}`,
       articleId: ok ? String(answerBody.id) : undefined,
       position: ok ? String(answerBody.position) : undefined,
+      detail: !ok && typeof answerBody.detail === 'string' ? answerBody.detail : undefined,
     };
   }
 }
