@@ -41,6 +41,8 @@ export const APP_PASSWORD_FILE = 'postgres-copydesk-password';
 export const LOG_FILE = 'postgres.log';
 /** What copydesk before 0.2 gave the superuser, on every cluster. */
 const LEGACY_PASSWORD = 'postgres';
+/** The advisory lock every process starting on a cluster takes before it changes roles (see startEmbeddedPostgres). */
+const ROLES_LOCK = `SELECT pg_advisory_lock(hashtext('copydesk:embedded-roles'))`;
 
 /** Asks the kernel for a free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -115,7 +117,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   try {
     // One process at a time (a server and CLI commands may start together on one cluster): two ALTER ROLEs
     // of the same role side by side fail with "tuple concurrently updated". Released when this login ends.
-    await superuser.query(`SELECT pg_advisory_lock(hashtext('copydesk:embedded-roles'))`);
+    await superuser.query(ROLES_LOCK);
     await ensureAppRole(superuser, appPassword);
     await ensureDatabase(superuser, database);
   } catch (error) {
@@ -148,7 +150,9 @@ function secretIn(file: string): string {
   try {
     return passwordIn(file);
   } catch (error) {
-    throw new EmbeddedPostgresError(`cannot write ${file} (${(error as NodeJS.ErrnoException).code}); DATA_DIR must be writable by the user running copydesk`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw new EmbeddedPostgresError((error as Error).message);
+    throw new EmbeddedPostgresError(`cannot write ${file} (${code}); DATA_DIR must be writable by the user running copydesk`);
   }
 }
 
@@ -229,16 +233,54 @@ async function superuserLogin(port: number, server: PostgresProcess | undefined,
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  return upgradeLegacyPassword(port, secret);
+}
+
+/**
+ * The login with the password `postgres`, once, to give the superuser the file's password. Processes
+ * starting together on such a cluster take turns (the roles lock): the first changes the password,
+ * and the others, whose `postgres` login then fails or who find the change made once they hold the
+ * lock, log in with the file's password like any later start.
+ */
+async function upgradeLegacyPassword(port: number, secret: Secret): Promise<Client> {
   let legacy: Client;
   try {
     legacy = await connect(port, SUPERUSER, LEGACY_PASSWORD);
   } catch (error) {
     if ((error as { code?: string }).code !== INVALID_PASSWORD) throw error;
-    throw new EmbeddedPostgresError(`the embedded PostgreSQL of ${secret.clusterDir} refuses the superuser password kept in ${secret.file}; restore that file as it was, or use DATABASE_URL`);
+    return fileLoginOrRefusal(port, secret);
   }
-  await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(secret.password)}'`);
+  try {
+    await legacy.query(ROLES_LOCK);
+    const changed = await fileLogin(port, secret);
+    if (changed) {
+      await legacy.end();
+      return changed;
+    }
+    await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(secret.password)}'`);
+  } catch (error) {
+    await legacy.end();
+    throw error;
+  }
   secret.notice(`copydesk: the embedded PostgreSQL's superuser had the password "${LEGACY_PASSWORD}"; it now has a random one, kept in ${secret.file}`);
+  // It holds the roles lock already; the caller takes it again (a session's advisory locks nest), and ending the login releases both.
   return legacy;
+}
+
+/** The superuser's login with the file's password; null when the server refuses that password. */
+async function fileLogin(port: number, secret: Secret): Promise<Client | null> {
+  try {
+    return await connect(port, SUPERUSER, secret.password);
+  } catch (error) {
+    if ((error as { code?: string }).code === INVALID_PASSWORD) return null;
+    throw error;
+  }
+}
+
+async function fileLoginOrRefusal(port: number, secret: Secret): Promise<Client> {
+  const client = await fileLogin(port, secret);
+  if (client) return client;
+  throw new EmbeddedPostgresError(`the embedded PostgreSQL of ${secret.clusterDir} refuses the superuser password kept in ${secret.file}; restore that file as it was, or use DATABASE_URL`);
 }
 
 /** The application's role, with the password in its file and no power beyond what migrations grant it. */

