@@ -27,6 +27,7 @@ import { sourcesOracle } from '../test/projections/oracle/sources.oracle';
 import { topicsOracle } from '../test/projections/oracle/topics.oracle';
 import { ArticleScript, Clock, StreamWriter } from './lib/event-factory';
 import { SPEAKERS, pick, rng } from './lib/text';
+import { option } from './lib/options';
 
 const PAIRS: { name: string; before: Projection[]; after: Projection }[] = [
   { name: 'articles', before: [articlesOracle, claimsOracle, topicsOracle, sourcesOracle], after: articlesProjection },
@@ -34,11 +35,6 @@ const PAIRS: { name: string; before: Projection[]; after: Projection }[] = [
   // Already one INSERT a batch before and after: the floor for writing a row per event on this machine.
   { name: 'audit', before: [auditProjection], after: auditProjection },
 ];
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-}
 
 /** A log of `count` events: sources first, then article histories interleaved as the rebuild benchmark writes them. */
 function makeLog(count: number): ProjectedEvent[] {

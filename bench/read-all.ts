@@ -12,15 +12,11 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { openCluster } from './lib/cluster';
 import { OUT_DIR } from './lib/paths';
+import { option } from './lib/options';
 
 /** The statement before: one query over the remainder of the log, filtered by the visibility limit. */
 const BEFORE = `SELECT position, stream_id, revision, id, type, data, metadata, created FROM events
   WHERE position > $1 AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) ORDER BY position LIMIT $2`;
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-}
 
 async function main(): Promise<void> {
   const total = Number(option('events', '1000000'));

@@ -26,6 +26,7 @@ import { childEnv } from './lib/env';
 import { Clock, loadArticles, loadSources } from './lib/event-factory';
 import { OUT_DIR } from './lib/paths';
 import { waitCaughtUp } from './lib/projections';
+import { option } from './lib/options';
 
 const QUIET = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const PLANS: Record<string, string[][]> = {
@@ -38,11 +39,6 @@ const PLANS: Record<string, string[][]> = {
   'articles alone': [['articles']],
   'sources alone': [['sources']],
 };
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : process.argv[at + 1];
-}
 
 function rebuildIn(mainJs: string, dataDir: string, names: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
