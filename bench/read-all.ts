@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { openCluster } from './lib/cluster';
 import { OUT_DIR } from './lib/paths';
+import { stopOnSignals } from './lib/cleanup';
 import { option } from './lib/options';
 
 /** The statement before: one query over the remainder of the log, filtered by the visibility limit. */
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopOnSignals();
 main().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -26,6 +26,7 @@ import { childEnv } from './lib/env';
 import { Clock, loadArticles, loadSources } from './lib/event-factory';
 import { OUT_DIR } from './lib/paths';
 import { waitCaughtUp } from './lib/projections';
+import { stopOnSignals } from './lib/cleanup';
 import { option } from './lib/options';
 
 const QUIET = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   }
 }
 
+stopOnSignals();
 main().catch((error) => {
   console.error(error);
   process.exit(1);

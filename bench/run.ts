@@ -12,7 +12,7 @@ import { behindBenchmark } from './behind.bench';
 import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
 import { metricsBenchmark } from './metrics.bench';
-import { stopEverything } from './lib/cleanup';
+import { stopEverything, stopOnSignals } from './lib/cleanup';
 import { openCluster } from './lib/cluster';
 import { compile, compileRef } from './lib/build';
 import { BenchContext, createContext } from './lib/context';
@@ -92,10 +92,7 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    void stopEverything().then(() => process.exit(130));
-  });
+stopOnSignals();
 
 main()
   .then((code) => process.exit(code))

@@ -62,6 +62,7 @@ export async function startRuntime(config: CopydeskConfig, options: RuntimeOptio
   }
   const eventStore = createEventStore({ eventStoreConnectionString: config.eventStoreConnectionString, pool, databaseUrl });
   let jwtSecret: string | undefined;
+  let closed: Promise<void> | undefined;
   return {
     config,
     databaseUrl,
@@ -74,11 +75,17 @@ export async function startRuntime(config: CopydeskConfig, options: RuntimeOptio
       return (jwtSecret ??= resolveJwtSecret(config));
     },
     commandIdKey,
-    close: async () => {
-      await eventStore.close();
-      await pool.end();
-      await embedded?.stop();
-    },
+    // Once, however many ask (a signal's handler and the code it interrupted may both close), and the
+    // embedded PostgreSQL is stopped even when closing the rest fails.
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          await eventStore.close();
+          await pool.end();
+        } finally {
+          await embedded?.stop();
+        }
+      })()),
   };
 }
 

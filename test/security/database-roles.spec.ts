@@ -253,3 +253,18 @@ describe('a cluster made by an older copydesk (superuser password "postgres", no
     removeDataDir(root, dataDir);
   }, 120000);
 });
+
+describe('a runtime on the embedded PostgreSQL closed by two callers at once (a signal handler and the code it interrupted)', () => {
+  it('closes once: both calls resolve, and its PostgreSQL stops', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'copydesk-close-'));
+    const dataDir = join(root, 'data');
+    const runtime = await startRuntime(readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'error' }));
+    const port = Number(new URL(runtime.databaseUrl).port);
+    await Promise.all([runtime.close(), runtime.close()]);
+    await runtime.close();
+    const client = new Client({ connectionString: runtime.databaseUrl, connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined);
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED', port });
+    removeDataDir(root, dataDir);
+  }, 120000);
+});
