@@ -80,8 +80,11 @@ export async function startRuntime(config: CopydeskConfig, options: RuntimeOptio
     close: () =>
       (closed ??= (async () => {
         try {
-          await eventStore.close();
-          await pool.end();
+          try {
+            await eventStore.close();
+          } finally {
+            await pool.end();
+          }
         } finally {
           await embedded?.stop();
         }

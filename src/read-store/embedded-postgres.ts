@@ -258,11 +258,11 @@ async function upgradeLegacyPassword(port: number, secret: Secret): Promise<Clie
       return changed;
     }
     await legacy.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${scramVerifier(secret.password)}'`);
+    secret.notice(`copydesk: the embedded PostgreSQL's superuser had the password "${LEGACY_PASSWORD}"; it now has a random one, kept in ${secret.file}`);
   } catch (error) {
     await legacy.end();
     throw error;
   }
-  secret.notice(`copydesk: the embedded PostgreSQL's superuser had the password "${LEGACY_PASSWORD}"; it now has a random one, kept in ${secret.file}`);
   // It holds the roles lock already; the caller takes it again (a session's advisory locks nest), and ending the login releases both.
   return legacy;
 }

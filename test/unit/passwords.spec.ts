@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { passwordIn } from '../../src/read-store/embedded/passwords';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,6 @@ describe('the passwords kept in DATA_DIR', () => {
         expect(passwords[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
         expect(new Set(passwords)).toEqual(new Set([passwords[0]]));
         expect(readFileSync(file, 'utf8')).toBe(`${passwords[0]}\n`);
-        expect(statSync(file).mode & 0o777).toBe(0o600);
       }
       // Nothing left beside them: each draft is gone, linked into place or not.
       expect(readdirSync(dir).sort()).toEqual(['password-0', 'password-1', 'password-2']);
@@ -55,6 +54,23 @@ describe('the passwords kept in DATA_DIR', () => {
       expect(() => passwordIn(file)).toThrow(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
       rmSync(file);
       expect(passwordIn(file)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file another process has created but not yet written is waited for, not refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copydesk-passwords-'));
+    try {
+      const file = join(dir, 'password');
+      writeFileSync(file, '', { mode: 0o600 });
+      // The other process writes it a moment later, as one creating and writing it in two steps would.
+      const writer = spawn('sh', ['-c', `sleep 0.3; printf 'written-by-the-other-process\\n' > '${file}'`], { stdio: 'ignore' });
+      try {
+        expect(passwordIn(file)).toBe('written-by-the-other-process');
+      } finally {
+        writer.kill();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

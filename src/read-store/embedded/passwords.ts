@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 /**
  * The password kept in `file` (mode 0600), generated on first use. Passwords are base64url, so they
@@ -10,23 +10,31 @@ export function passwordIn(file: string): string {
   if (existing) return existing;
   // Written whole beside it, then linked into place, which fails if the file exists: another process
   // starting at the same moment never reads a file that is there but not written yet.
-  // (A file system without hard links gets the file created and written in one call instead.)
   const password = `${randomBytes(32).toString('base64url')}\n`;
   const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  writeFileSync(draft, password, { mode: 0o600, flag: 'wx' });
   try {
+    writeFileSync(draft, password, { mode: 0o600, flag: 'wx' });
     linkSync(draft, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') createOnce(file, password);
-    else if (code !== 'EEXIST') throw error;
+    // A file system without hard links: created and written in one call instead (see keptPassword).
+    if (code !== 'EEXIST') createOnce(file, password);
   } finally {
-    unlinkSync(draft);
+    rmSync(draft, { force: true });
   }
-  const kept = readPassword(file);
-  // Only an older copydesk that stopped between creating the file and writing it leaves it empty.
-  if (!kept) throw new Error(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
-  return kept;
+  return keptPassword(file);
+}
+
+/** Another process's password, or this one's, once the file is there; written by `createOnce`, it may still be empty for a moment. */
+function keptPassword(file: string): string {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    const kept = readPassword(file);
+    if (kept) return kept;
+    // Only an older copydesk that stopped between creating the file and writing it leaves it empty for good.
+    if (Date.now() > deadline) throw new Error(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 function createOnce(file: string, password: string): void {
