@@ -102,17 +102,23 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   const secret = { file: superuserFile, password: superuserPassword, clusterDir: location.dir, notice };
   let server: PostgresProcess | undefined;
   let port = runningPort(location.dir);
-  const attached = port !== null;
+  let attached = port !== null;
   let superuser: Client;
   if (attached) {
-    const reload = writeHbaConf(location.dir);
-    superuser = await superuserLogin(port!, undefined, secret);
-    if (reload) await superuser.query('SELECT pg_reload_conf()');
+    superuser = await attach(location.dir, port!, secret, false);
   } else {
     const binaries = reachableBinaries(runAs, notice);
     if (!location.exists) await initdb(binaries, location.dir, runAs, superuserPassword);
     writeHbaConf(location.dir);
-    ({ server, port, superuser } = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port));
+    const started = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port);
+    if ('otherPort' in started) {
+      // Another copydesk process started the cluster at the same moment: attach to it, as it comes up.
+      ({ otherPort: port } = started);
+      attached = true;
+      superuser = await attach(location.dir, port, secret, true);
+    } else {
+      ({ server, port, superuser } = started);
+    }
   }
   try {
     // One process at a time (a server and CLI commands may start together on one cluster): two ALTER ROLEs
@@ -180,7 +186,18 @@ export function reachableBinaries(runAs: OsUser | null, notice: (line: string) =
  * Starts the postmaster and waits until it lets the superuser in; on a port another process took
  * meanwhile, starts again on another (unless the port is fixed).
  */
-async function startOnAPort(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, logFile: string, secret: Secret, fixedPort?: number) {
+/**
+ * Starts the postmaster on a free port (another, if that one was taken meanwhile) and logs in. When
+ * another process started the cluster first (its lock file is taken), answers that one's port instead.
+ */
+async function startOnAPort(
+  binaries: PostgresBinaries,
+  dir: string,
+  runAs: OsUser | null,
+  logFile: string,
+  secret: Secret,
+  fixedPort?: number,
+): Promise<{ server: PostgresProcess; port: number; superuser: Client } | { otherPort: number }> {
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await freePort());
     const server = startPostmaster(binaries, dir, port, runAs, logFile);
@@ -188,11 +205,22 @@ async function startOnAPort(binaries: PostgresBinaries, dir: string, runAs: OsUs
       return { server, port, superuser: await superuserLogin(port, server, secret) };
     } catch (error) {
       await stopPostmaster(server);
-      const portTaken = /could not (bind|create any TCP\/IP sockets)|Address already in use/.test(server.log());
+      const log = server.log();
+      const otherPort = /lock file "postmaster\.pid" already exists/.test(log) ? runningPort(dir) : null;
+      if (otherPort !== null) return { otherPort };
+      const portTaken = /could not (bind|create any TCP\/IP sockets)|Address already in use/.test(log);
       if (fixedPort === undefined && attempt < 3 && portTaken) continue;
       throw error;
     }
   }
+}
+
+/** The superuser's login to the cluster another process runs (`starting`: it may not accept connections yet). */
+async function attach(dir: string, port: number, secret: Secret, starting: boolean): Promise<Client> {
+  const reload = writeHbaConf(dir);
+  const superuser = await superuserLogin(port, undefined, secret, starting);
+  if (reload) await superuser.query('SELECT pg_reload_conf()');
+  return superuser;
 }
 
 interface Secret {
@@ -217,7 +245,7 @@ async function connect(port: number, user: string, password: string): Promise<Cl
  * still has the password `postgres` (anyone on the host could log in): that login is accepted once
  * to give the superuser the file's password, and never again.
  */
-async function superuserLogin(port: number, server: PostgresProcess | undefined, secret: Secret): Promise<Client> {
+async function superuserLogin(port: number, server: PostgresProcess | undefined, secret: Secret, starting = server !== undefined): Promise<Client> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const exited = server && (server.child.exitCode !== null || server.child.signalCode !== null);
@@ -228,8 +256,10 @@ async function superuserLogin(port: number, server: PostgresProcess | undefined,
       const code = (error as { code?: string }).code;
       if (code === INVALID_PASSWORD) break;
       // Until the postmaster listens and has finished recovery.
-      if (!server || (code !== CANNOT_CONNECT_NOW && code !== 'ECONNREFUSED')) throw error;
-      if (Date.now() > deadline) throw new EmbeddedPostgresError(`PostgreSQL on the cluster ${secret.clusterDir} did not accept connections within 120 s (see ${server.logFile})`);
+      if (!starting || (code !== CANNOT_CONNECT_NOW && code !== 'ECONNREFUSED')) throw error;
+      if (Date.now() > deadline) {
+        throw new EmbeddedPostgresError(`PostgreSQL on the cluster ${secret.clusterDir} did not accept connections within 120 s${server ? ` (see ${server.logFile})` : ''}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }

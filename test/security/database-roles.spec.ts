@@ -159,6 +159,30 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     }
   });
 
+  it('processes starting together on the cluster while it is stopped all come up: one starts it, the others attach', async () => {
+    const stoppedDir = join(root, 'stopped');
+    const first = await startEmbeddedPostgres(stoppedDir, 'copydesk');
+    await first.stop();
+    // Each finds no PostgreSQL running and starts one; all but one find the cluster's lock taken.
+    const settled = await Promise.allSettled(Array.from({ length: 3 }, () => startEmbeddedPostgres(stoppedDir, 'copydesk')));
+    const handles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    try {
+      // Before: "PostgreSQL stopped while starting …: FATAL: lock file "postmaster.pid" already exists".
+      expect(settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []))).toEqual([]);
+      expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
+      expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
+      for (const handle of handles) {
+        const client = new Client({ connectionString: handle.url });
+        await client.connect();
+        expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
+        await client.end();
+      }
+    } finally {
+      for (const handle of handles) await handle.stop();
+      removeDataDir(stoppedDir, stoppedDir);
+    }
+  }, 120000);
+
   it('the old login postgres/postgres fails, also from another OS user, while the password in DATA_DIR works', async () => {
     const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();
     const old = await loginAs(port, 'postgres', 'postgres', nobody);
