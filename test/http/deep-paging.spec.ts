@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -145,6 +145,7 @@ function lists(world: World, log: RecordedEvent[], sourceOrder: string[], window
 
 describe.each(EVENT_STORES)('deep paging on %s: every list to the end, in order, none missing, none twice', (kind: StoreKind) => {
   let pg: PgProcess | undefined;
+  let pgDir: string | undefined;
   let store: StoreFixture;
   let t: TestApp;
   let base: string;
@@ -192,9 +193,9 @@ describe.each(EVENT_STORES)('deep paging on %s: every list to the end, in order,
     let db;
     if (kind === 'postgres') {
       // A fresh cluster: its transaction ids start below 1,526, so positions ((xid << 16) + index) cross from 8 to 9 digits while the data is written.
-      const dir = mkdtempSync(join(tmpdir(), 'copydesk-paging-'));
-      chmodSync(dir, 0o755);
-      pg = await startPgProcess(dir, await freePort());
+      pgDir = mkdtempSync(join(tmpdir(), 'copydesk-paging-'));
+      chmodSync(pgDir, 0o755);
+      pg = await startPgProcess(pgDir, await freePort());
       db = { url: pg.ownerUrl, appUrl: pg.url, drop: async () => undefined };
     }
     store = await startEventStore(kind);
@@ -237,6 +238,7 @@ describe.each(EVENT_STORES)('deep paging on %s: every list to the end, in order,
     await t?.close();
     await store?.stop();
     await pg?.stop();
+    if (pgDir) rmSync(pgDir, { recursive: true, force: true });
   });
 
   it('serves exactly the expected sequence with every limit, filters and cursors together, ties and non-ASCII names included', async () => {

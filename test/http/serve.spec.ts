@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +29,16 @@ describe('copydesk serve: where it listens, what it says, what it refuses to sta
   beforeAll(async () => {
     db = await createTestDatabase();
   });
+  const dataDirs: string[] = [];
   afterAll(async () => {
     await db.drop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
-  const env = () => ({ DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-serve-')) });
+  const env = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copydesk-serve-'));
+    dataDirs.push(dir);
+    return { DATABASE_URL: db.url, DATA_DIR: dir };
+  };
 
   it('listens on 127.0.0.1 unless HOST says otherwise, and prints the address it really listens on', async () => {
     const server = await startServerProcess(env());

@@ -3,7 +3,7 @@ import { signToken } from '../../src/auth/jwt';
 import { TEST_SECRET } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { startServerProcess, ServerProcess } from '../support/server-process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,7 +21,15 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
     });
 }
 
-const tempDataDir = () => mkdtempSync(join(tmpdir(), 'copydesk-logs-'));
+const tempDataDirs: string[] = [];
+const tempDataDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-logs-'));
+  tempDataDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of tempDataDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('logs: one JSON line per request and per notable event', () => {
   let db: TestDatabase;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, startRuntime } from '../../src/app/runtime';
@@ -23,10 +23,11 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
   let db: TestDatabase;
   let runtime: Runtime;
   let head: string;
+  const dataDir = mkdtempSync(join(tmpdir(), 'copydesk-cli-'));
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    runtime = await startRuntime(readConfig({ DATABASE_URL: db.appUrl, DATABASE_OWNER_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-cli-')), AUTH_JWT_SECRET: 'x'.repeat(40) }));
+    runtime = await startRuntime(readConfig({ DATABASE_URL: db.appUrl, DATABASE_OWNER_URL: db.url, DATA_DIR: dataDir, AUTH_JWT_SECRET: 'x'.repeat(40) }));
     head = (await writeScenario(new Newsroom(runtime.eventStore), 2)).last.position;
     // $all shows the writes once every transaction that began before them has ended, on the whole shared server:
     // under load from other suites, the status below could otherwise see a shorter log than the count after it.
@@ -35,6 +36,7 @@ describe('copydesk projections status / rebuild (server stopped, then running)',
   afterAll(async () => {
     await runtime.close();
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('status prints one line a projection: name, position, lag, status', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -217,16 +217,18 @@ describe('EventStoreDB up, the read database hung (a proxy that stops forwarding
 
 describe('an embedded PostgreSQL stopped with SIGSTOP', () => {
   let pg: PgProcess;
+  let dir: string | undefined;
   let t: TestApp;
 
   afterAll(async () => {
     pg?.signal('SIGCONT');
     await t?.close();
     await pg?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers 503 within 10 s while every PostgreSQL process is stopped, and resumes on SIGCONT', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'copydesk-sigstop-'));
+    dir = mkdtempSync(join(tmpdir(), 'copydesk-sigstop-'));
     chmodSync(dir, 0o755);
     pg = await startPgProcess(dir, await freePort());
     t = await startTestApp({ db: { url: pg.ownerUrl, appUrl: pg.url, drop: async () => undefined } });

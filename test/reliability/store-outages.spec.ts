@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/auth/jwt';
@@ -54,6 +54,7 @@ describe('store outages: the Postgres event log (embedded PostgreSQL stopped and
   afterAll(async () => {
     await server?.kill();
     await pg?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('answers 503 with Retry-After while PostgreSQL is down, says so in /health, and resumes without a restart', async () => {

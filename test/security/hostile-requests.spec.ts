@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/auth/jwt';
@@ -47,13 +47,16 @@ describe('hostile requests against a running server', () => {
   let server: ServerProcess;
   const reporter = { authorization: `Bearer ${signToken(TEST_SECRET, { id: 'rita', name: 'Rita', roles: ['reporter'] })}`, 'content-type': 'application/json' };
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'copydesk-hostile-'));
+
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-hostile-')), RATE_LIMIT_WRITES_PER_MINUTE: '1000000' });
+    server = await startServerProcess({ DATABASE_URL: db.url, DATA_DIR: dataDir, RATE_LIMIT_WRITES_PER_MINUTE: '1000000' });
   }, 90_000);
   afterAll(async () => {
     await server?.kill();
     await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('answers bodies over 1 MiB with 413 problem+json, also to a client still sending (Node fetch: 1 MiB + 1 byte, 2 MiB, 20 MiB, ten times each)', async () => {

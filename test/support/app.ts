@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -40,10 +40,11 @@ export interface TestAppOptions {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
+  const dataDir = mkdtempSync(join(tmpdir(), 'copydesk-test-'));
   const config = readConfig({
     DATABASE_URL: db.appUrl,
     DATABASE_OWNER_URL: db.url,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'copydesk-test-')),
+    DATA_DIR: dataDir,
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',
     ...(options.eventStoreConnectionString ? { EVENTSTORE_CONNECTION_STRING: options.eventStoreConnectionString } : {}),
@@ -57,6 +58,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     stopped = true;
     await app.close();
     await runtime.close();
+    rmSync(dataDir, { recursive: true, force: true });
   };
   return {
     app,
