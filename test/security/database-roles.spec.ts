@@ -30,6 +30,16 @@ async function append(store: EventStore): Promise<void> {
   await store.appendToStream(`article-${randomUUID()}`, [{ id: randomUUID(), type: 'Probe', data: {}, metadata: {} }], { expectedRevision: 'no_stream' });
 }
 
+/** Each handle's URL logs in, as the application's role. */
+async function expectEachLogsInAsTheApplication(handles: readonly { url: string }[]): Promise<void> {
+  for (const handle of handles) {
+    const client = new Client({ connectionString: handle.url });
+    await client.connect();
+    expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
+    await client.end();
+  }
+}
+
 /** What the owner (and a superuser not passing the triggers by) may not do to the log either. */
 async function expectTriggersRefuse(db: Client): Promise<void> {
   for (const sql of ['UPDATE events SET type = type', 'DELETE FROM events', 'TRUNCATE events', 'DELETE FROM event_streams', 'TRUNCATE event_streams CASCADE']) {
@@ -150,13 +160,8 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     // Each attachment makes sure of the application role as the superuser: done side by side, two of those
     // updates of the same catalog row failed with "tuple concurrently updated".
     const handles = await Promise.all(Array.from({ length: 6 }, () => startEmbeddedPostgres(dataDir, 'copydesk')));
-    for (const handle of handles) {
-      expect(handle.attached).toBe(true);
-      const client = new Client({ connectionString: handle.url });
-      await client.connect();
-      expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
-      await client.end();
-    }
+    expect(handles.every((handle) => handle.attached)).toBe(true);
+    await expectEachLogsInAsTheApplication(handles);
   });
 
   it('processes starting together on the cluster while it is stopped all come up: one starts it, the others attach', async () => {
@@ -171,12 +176,7 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
       expect(settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []))).toEqual([]);
       expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
       expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
-      for (const handle of handles) {
-        const client = new Client({ connectionString: handle.url });
-        await client.connect();
-        expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
-        await client.end();
-      }
+      await expectEachLogsInAsTheApplication(handles);
     } finally {
       for (const handle of handles) await handle.stop();
       removeDataDir(stoppedDir, stoppedDir);
@@ -265,12 +265,7 @@ describe('a cluster made by an older copydesk (superuser password "postgres", no
       const password = readFileSync(file, 'utf8').trim();
       expect((await loginAs(first.port, 'postgres', 'postgres')).outcome).toBe(WRONG_PASSWORD);
       expect((await loginAs(first.port, 'postgres', password)).outcome).toBe('ok');
-      for (const handle of handles) {
-        const app = new Client({ connectionString: handle.url });
-        await app.connect();
-        expect((await app.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
-        await app.end();
-      }
+      await expectEachLogsInAsTheApplication(handles);
     } finally {
       await first.stop();
     }
