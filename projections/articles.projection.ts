@@ -148,9 +148,8 @@ function toWrite({ doc, ...change }: ArticleChange): ArticleWrite {
 
 /**
  * A changed article a build holds between batches (see Held), with about how long its document's JSON is.
- * Held as the objects the fold made: until 30 November they were held as their JSON in Buffers, off V8's
- * heap, and every batch that touched an article wrote its document out and the next parsed it back, which
- * cost more CPU than the heap it saved (bench/RESULTS.md, "Where a rebuild's time goes").
+ * Held as the objects the fold made, not as their JSON: writing a document out and parsing it back on
+ * every batch that touches it costs more CPU than the heap it would save (bench/RESULTS.md).
  */
 type HeldArticle = ArticleChange & { size: number };
 
@@ -224,7 +223,8 @@ async function applyArticles(events: readonly ProjectedEvent[], sql: Sql, contex
 }
 
 /**
- * Writes the documents and what changed in their derived rows and topic counts: at most six statements.
+ * Writes the documents and what changed in their derived rows and topic counts: at most six statements
+ * besides the COPYs.
  * Into a fresh build (`copy`), the documents and rows of articles not in its tables yet go by COPY: nothing
  * there to conflict with, and no difference to take.
  */

@@ -96,8 +96,8 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   const location = locateCluster(dataDir, runAs, { create });
   if (location.elsewhere && !location.exists) notice(`copydesk: the PostgreSQL cluster of DATA_DIR ${dataDir} lives in ${location.dir} (${location.elsewhere})`);
   const superuserFile = join(dataDir, SUPERUSER_PASSWORD_FILE);
-  const superuserPassword = secretIn(superuserFile);
-  const appPassword = secretIn(join(dataDir, APP_PASSWORD_FILE));
+  const superuserPassword = await secretIn(superuserFile);
+  const appPassword = await secretIn(join(dataDir, APP_PASSWORD_FILE));
 
   const secret = { file: superuserFile, password: superuserPassword, clusterDir: location.dir, notice };
   let server: PostgresProcess | undefined;
@@ -152,9 +152,9 @@ function makeDataDir(dataDir: string): void {
   }
 }
 
-function secretIn(file: string): string {
+async function secretIn(file: string): Promise<string> {
   try {
-    return passwordIn(file);
+    return await passwordIn(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw new EmbeddedPostgresError((error as Error).message);

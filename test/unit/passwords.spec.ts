@@ -14,7 +14,7 @@ function childAsking(file: string, at: number): Promise<string> {
   const script = `
     const { passwordIn } = require(${JSON.stringify(MODULE)});
     const wait = ${at} - Date.now();
-    setTimeout(() => process.stdout.write(JSON.stringify(passwordIn(${JSON.stringify(file)}))), Math.max(0, wait));
+    setTimeout(async () => process.stdout.write(JSON.stringify(await passwordIn(${JSON.stringify(file)}))), Math.max(0, wait));
   `;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,20 +46,20 @@ describe('the passwords kept in DATA_DIR', () => {
     }
   }, 60_000);
 
-  it('an empty file (left by an older copydesk stopped mid-write) is refused with what to do, not taken as a password', () => {
+  it('an empty file (left by an older copydesk stopped mid-write) is refused with what to do, not taken as a password', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'copydesk-passwords-'));
     try {
       const file = join(dir, 'password');
       writeFileSync(file, '\n', { mode: 0o600 });
-      expect(() => passwordIn(file)).toThrow(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
+      await expect(passwordIn(file)).rejects.toThrow(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
       rmSync(file);
-      expect(passwordIn(file)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await passwordIn(file)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('a file another process has created but not yet written is waited for, not refused', () => {
+  it('a file another process has created but not yet written is waited for, not refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'copydesk-passwords-'));
     try {
       const file = join(dir, 'password');
@@ -67,7 +67,7 @@ describe('the passwords kept in DATA_DIR', () => {
       // The other process writes it a moment later, as one creating and writing it in two steps would.
       const writer = spawn('sh', ['-c', `sleep 0.3; printf 'written-by-the-other-process\\n' > '${file}'`], { stdio: 'ignore' });
       try {
-        expect(passwordIn(file)).toBe('written-by-the-other-process');
+        expect(await passwordIn(file)).toBe('written-by-the-other-process');
       } finally {
         writer.kill();
       }

@@ -5,7 +5,7 @@ import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } fr
  * The password kept in `file` (mode 0600), generated on first use. Passwords are base64url, so they
  * go into connection URLs as they are. Another process creating the file first wins.
  */
-export function passwordIn(file: string): string {
+export async function passwordIn(file: string): Promise<string> {
   const existing = readPassword(file);
   if (existing) return existing;
   // Written whole beside it, then linked into place, which fails if the file exists: another process
@@ -26,14 +26,14 @@ export function passwordIn(file: string): string {
 }
 
 /** Another process's password, or this one's, once the file is there; written by `createOnce`, it may still be empty for a moment. */
-function keptPassword(file: string): string {
+async function keptPassword(file: string): Promise<string> {
   const deadline = Date.now() + 1000;
   for (;;) {
     const kept = readPassword(file);
     if (kept) return kept;
     // Only an older copydesk that stopped between creating the file and writing it leaves it empty for good.
     if (Date.now() > deadline) throw new Error(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
