@@ -38,8 +38,8 @@ export function duplicates(keys: string[]): string[] {
 
 /**
  * What paging while others write must show: every key that existed before (`before`) exactly once,
- * nothing twice, nothing unknown, and everything in the list's order (`order`: every key known once
- * the writes have been answered, in the order the list promises). New keys may appear or not.
+ * nothing twice, nothing unknown, and everything in the list's order (`order`: every key the list may
+ * rightly have served at some moment of the writes, in the order it promises). New keys may appear or not.
  */
 export function checkServedDuringWrites(served: string[], before: string[], order: string[]): string[] {
   const problems: string[] = [];
