@@ -12,12 +12,12 @@ export async function stopEverything(): Promise<void> {
 }
 
 /**
- * On SIGINT or SIGTERM, stops what is registered and exits 130: an interrupted benchmark leaves no
- * server or PostgreSQL cluster running behind it.
+ * On SIGINT or SIGTERM, stops what is registered and exits as a shell reports that signal (130, 143):
+ * an interrupted benchmark leaves no server or PostgreSQL cluster running behind it.
  */
 export function stopOnSignals(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
     process.once(signal, () => {
-      void stopEverything().then(() => process.exit(130));
+      void stopEverything().then(() => process.exit(code));
     });
 }
