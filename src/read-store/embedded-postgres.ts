@@ -7,7 +7,7 @@ import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/clus
 import { EmbeddedPostgresError } from './embedded/errors';
 import { canAccess, firstClosedDirectory, isRoot, OsUser, postgresOsUser } from './embedded/os-user';
 import { passwordIn, scramVerifier } from './embedded/passwords';
-import { initdb, PostgresProcess, reasonIn, startPostmaster, stopPostmaster, SUPERUSER, writeHbaConf } from './embedded/postgres-process';
+import { makeCluster, PostgresProcess, reasonIn, startPostmaster, stopPostmaster, SUPERUSER, writeHbaConf } from './embedded/postgres-process';
 
 export { EmbeddedPostgresError } from './embedded/errors';
 
@@ -31,6 +31,8 @@ export interface EmbeddedPostgresOptions {
   create?: boolean;
   /** Where one-line notices go (where the cluster lives and why, a password replaced); stderr by default. */
   notice?: (line: string) => void;
+  /** How long to wait for another process starting on the cluster to finish its role changes (60 s). */
+  rolesLockWaitMs?: number;
 }
 
 /** The role the application connects as: NOSUPERUSER NOCREATEDB NOCREATEROLE. */
@@ -42,7 +44,10 @@ export const LOG_FILE = 'postgres.log';
 /** What copydesk before 0.2 gave the superuser, on every cluster. */
 const LEGACY_PASSWORD = 'postgres';
 /** The advisory lock every process starting on a cluster takes before it changes roles (see startEmbeddedPostgres). */
-const ROLES_LOCK = `SELECT pg_advisory_lock(hashtext('copydesk:embedded-roles'))`;
+const ROLES_LOCK_KEY = `hashtext('copydesk:embedded-roles')`;
+/** How long a start waits for another process's role changes, which take milliseconds, before it says who holds them up. */
+const ROLES_LOCK_WAIT_MS = 60_000;
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Asks the kernel for a free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -108,7 +113,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
     superuser = await attach(location.dir, port!, secret, false);
   } else {
     const binaries = reachableBinaries(runAs, notice);
-    if (!location.exists) await initdb(binaries, location.dir, runAs, superuserPassword);
+    if (!location.exists) await makeCluster(binaries, location.dir, runAs, superuserPassword);
     writeHbaConf(location.dir);
     const started = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port);
     if ('otherPort' in started) {
@@ -123,7 +128,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   try {
     // One process at a time (a server and CLI commands may start together on one cluster): two ALTER ROLEs
     // of the same role side by side fail with "tuple concurrently updated". Released when this login ends.
-    await superuser.query(ROLES_LOCK);
+    await takeRolesLock(superuser, secret, options.rolesLockWaitMs);
     await ensureAppRole(superuser, appPassword);
     await ensureDatabase(superuser, database);
   } catch (error) {
@@ -183,10 +188,6 @@ export function reachableBinaries(runAs: OsUser | null, notice: (line: string) =
 }
 
 /**
- * Starts the postmaster and waits until it lets the superuser in; on a port another process took
- * meanwhile, starts again on another (unless the port is fixed).
- */
-/**
  * Starts the postmaster on a free port (another, if that one was taken meanwhile) and logs in. When
  * another process started the cluster first (its lock file is taken), answers that one's port instead.
  */
@@ -234,7 +235,8 @@ const CANNOT_CONNECT_NOW = '57P03';
 const INVALID_PASSWORD = '28P01';
 
 async function connect(port: number, user: string, password: string): Promise<Client> {
-  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 10_000 });
+  // Named after this process, so that a start held up by another can say which process that is.
+  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 10_000, application_name: `copydesk process ${process.pid}` });
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -281,7 +283,7 @@ async function upgradeLegacyPassword(port: number, secret: Secret): Promise<Clie
     return fileLoginOrRefusal(port, secret);
   }
   try {
-    await legacy.query(ROLES_LOCK);
+    await takeRolesLock(legacy, secret);
     const changed = await fileLogin(port, secret);
     if (changed) {
       await legacy.end();
@@ -295,6 +297,31 @@ async function upgradeLegacyPassword(port: number, secret: Secret): Promise<Clie
   }
   // It holds the roles lock already; the caller takes it again (a session's advisory locks nest), and ending the login releases both.
   return legacy;
+}
+
+/**
+ * The roles lock, held until `login` ends. A process holding it while stopped (SIGSTOP, a debugger)
+ * would hold up every later start: after `waitMs` the start fails naming that process instead.
+ */
+async function takeRolesLock(login: Client, secret: Secret, waitMs = ROLES_LOCK_WAIT_MS): Promise<void> {
+  await login.query(`SET lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
+  try {
+    await login.query(`SELECT pg_advisory_lock(${ROLES_LOCK_KEY})`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    // A bigint key is held as classid (high half), objid (low half), objsubid 1.
+    const { rows } = await login.query<{ holder: string }>(
+      `SELECT coalesce(nullif(a.application_name, ''), 'PostgreSQL backend ' || a.pid) AS holder
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+         AND l.classid = ((${ROLES_LOCK_KEY}::bigint >> 32) & 4294967295)::oid AND l.objid = (${ROLES_LOCK_KEY}::bigint & 4294967295)::oid`,
+    );
+    const holder = rows[0]?.holder ?? 'another process';
+    throw new EmbeddedPostgresError(
+      `${holder} has been setting up the embedded PostgreSQL of ${secret.clusterDir} for over ${Math.round(waitMs / 1000)} s, which takes milliseconds; it may be stopped (SIGSTOP, a debugger): resume or end it, then start again`,
+    );
+  }
+  await login.query('RESET lock_timeout');
 }
 
 /** The superuser's login with the file's password; null when the server refuses that password. */

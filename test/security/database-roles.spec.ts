@@ -1,13 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { Runtime, startRuntime } from '../../src/app/runtime';
 import { readConfig } from '../../src/config/configuration';
 import { EventStore } from '../../src/event-store/event-store';
-import { APP_PASSWORD_FILE, APP_ROLE, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
+import { APP_PASSWORD_FILE, APP_ROLE, freePort, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
 import { isRoot, postgresOsUser } from '../../src/read-store/embedded/os-user';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
 import { removeDataDir } from '../support/data-dir';
@@ -182,6 +182,101 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
       removeDataDir(stoppedDir, stoppedDir);
     }
   }, 120000);
+
+  it('processes starting together on a DATA_DIR with no cluster yet all come up: one cluster is made, one starts it, the others attach', async () => {
+    // As root from this private directory, the cluster goes elsewhere and DATA_DIR records where: each process chose a place.
+    const freshDir = join(root, 'fresh');
+    const settled = await Promise.allSettled(Array.from({ length: 3 }, () => startEmbeddedPostgres(freshDir, 'copydesk')));
+    const handles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    try {
+      // Before: each ran initdb into the same directory, and all but one failed ("directory … exists but is not empty").
+      expect(settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []))).toEqual([]);
+      expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
+      expect(new Set(handles.map((handle) => handle.clusterDir)).size).toBe(1);
+      expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
+      await expectEachLogsInAsTheApplication(handles);
+      // No draft is left beside the cluster, nor a cluster made and then abandoned.
+      const { clusterDir } = handles[0];
+      expect(readdirSync(dirname(clusterDir)).filter((name) => name.startsWith(`${basename(clusterDir)}.`))).toEqual([]);
+    } finally {
+      for (const handle of handles) await handle.stop();
+      removeDataDir(freshDir, freshDir);
+    }
+  }, 180000);
+
+  it('a first start killed during initdb leaves no half-made cluster: the next start makes a whole one', async () => {
+    const killedRoot = mkdtempSync(join(tmpdir(), 'copydesk-killed-'));
+    // Enterable by PostgreSQL's OS user, so that the cluster is made in DATA_DIR itself.
+    chmodSync(killedRoot, 0o755);
+    const killedDir = join(killedRoot, 'data');
+    mkdirSync(killedDir, { mode: 0o755 });
+    // In its own process group, so that the kill takes initdb and its bootstrap backend with it (as a power cut would).
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'embedded-pg-main.ts'), killedDir, String(await freePort())], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const begun = () => readdirSync(killedDir).find((name) => name.startsWith('postgres') && existsSync(join(killedDir, name, 'PG_VERSION')));
+      for (const deadline = Date.now() + 60_000; !begun(); ) {
+        if (Date.now() > deadline) throw new Error('initdb did not begin within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+      // The premise: initdb was killed before it made the last database, postgres (oid 5).
+      expect(existsSync(join(killedDir, begun()!, 'base', '5'))).toBe(false);
+      // Before, the next start took the half-made DATA_DIR/postgres for a cluster and PostgreSQL would not start on it.
+      const handle = await startEmbeddedPostgres(killedDir, 'copydesk');
+      try {
+        expect(handle.attached).toBe(false);
+        expect(handle.clusterDir).toBe(join(killedDir, 'postgres'));
+        await expectEachLogsInAsTheApplication([handle]);
+        expect(readdirSync(killedDir).filter((name) => name.startsWith('postgres.'))).toEqual(['postgres.log']);
+      } finally {
+        await handle.stop();
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      rmSync(killedRoot, { recursive: true, force: true });
+    }
+  }, 180000);
+
+  it('a DATA_DIR/postgres holding files but no cluster is refused, naming it, and left as it was', async () => {
+    const strayRoot = mkdtempSync(join(tmpdir(), 'copydesk-stray-'));
+    chmodSync(strayRoot, 0o755);
+    const strayDir = join(strayRoot, 'data');
+    mkdirSync(join(strayDir, 'postgres'), { recursive: true, mode: 0o755 });
+    writeFileSync(join(strayDir, 'postgres', 'notes.txt'), 'not a cluster\n');
+    try {
+      await expect(startEmbeddedPostgres(strayDir, 'copydesk')).rejects.toThrow(`${join(strayDir, 'postgres')} holds files but no PostgreSQL cluster; move them away`);
+      expect(readdirSync(join(strayDir, 'postgres'))).toEqual(['notes.txt']);
+      expect(readdirSync(strayDir).filter((name) => name.includes('.initdb-'))).toEqual([]);
+    } finally {
+      rmSync(strayRoot, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  it('a start held up by a process stopped while it holds the roles lock fails after the wait, naming that process', async () => {
+    const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();
+    // What a copydesk process stopped (SIGSTOP, a debugger) during its role changes leaves: the lock held by its login.
+    const stopped = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', application_name: 'copydesk process 4242' });
+    await stopped.connect();
+    try {
+      await stopped.query(`SELECT pg_advisory_lock(hashtext('copydesk:embedded-roles'))`);
+      const started = Date.now();
+      const outcome = await startEmbeddedPostgres(dataDir, 'copydesk', { rolesLockWaitMs: 2000 }).then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(outcome).toMatch(/^copydesk process 4242 has been setting up the embedded PostgreSQL of \S+ for over 2 s, which takes milliseconds; it may be stopped .*resume or end it/);
+    } finally {
+      await stopped.end();
+    }
+    // Once that process ends, starts go on as before.
+    expect((await startEmbeddedPostgres(dataDir, 'copydesk', { rolesLockWaitMs: 1500 })).attached).toBe(true);
+  }, 60000);
 
   it('the old login postgres/postgres fails, also from another OS user, while the password in DATA_DIR works', async () => {
     const password = readFileSync(join(dataDir, SUPERUSER_PASSWORD_FILE), 'utf8').trim();

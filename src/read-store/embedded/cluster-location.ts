@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedPostgresError } from './errors';
 import { canAccess, firstClosedDirectory, OsUser } from './os-user';
+import { createWhole } from './passwords';
 
 /**
  * Where copydesk keeps what a `postgres` OS user must reach when `DATA_DIR` is closed to it (copydesk
@@ -57,7 +58,7 @@ export function locateCluster(dataDir: string, runAs: OsUser | null, options: { 
   if (existsSync(pointer)) {
     const dir = readFileSync(pointer, 'utf8').trim();
     if (hasCluster(dir)) return { dir, exists: true, elsewhere: `recorded in ${pointer}` };
-    // Made for a cluster whose initdb failed (initdb empties it again): made again there.
+    // Recorded for a cluster another process is making at this moment, or whose initdb failed: made there.
     if (options.create && existsSync(dir) && readdirSync(dir).length === 0) return { dir, exists: false, elsewhere: `recorded in ${pointer}` };
     throw new EmbeddedPostgresError(`${pointer} names the cluster ${dir}, which holds none; restore it there, or delete ${pointer} to start an empty cluster`);
   }
@@ -70,13 +71,8 @@ export function locateCluster(dataDir: string, runAs: OsUser | null, options: { 
     throw new EmbeddedPostgresError(
       `DATA_DIR ${dataDir} holds no PostgreSQL cluster and this command only reads one; set DATA_DIR to the server's data directory (or DATABASE_URL to its database)`,
     );
-  if (!runAs || canAccess(runAs, dataDir, 'x')) {
-    if (runAs) {
-      mkdirSync(local, { mode: 0o700 });
-      chownSync(local, runAs.uid, runAs.gid);
-    }
-    return { dir: local, exists: false };
-  }
+  // Made by makeCluster, which gives it to PostgreSQL's OS user.
+  if (!runAs || canAccess(runAs, dataDir, 'x')) return { dir: local, exists: false };
   const systemDir = options.systemDir ?? SYSTEM_DIR;
   const closed = firstClosedDirectory(runAs, dataDir) ?? dataDir;
   const why = `PostgreSQL runs as OS user ${runAs.name}, which cannot enter ${closed} (${modeOf(closed)})`;
@@ -86,6 +82,9 @@ export function locateCluster(dataDir: string, runAs: OsUser | null, options: { 
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, runAs.uid, runAs.gid);
   if (!canAccess(runAs, dir, 'rwx')) throw closedDirectoryError(runAs, dir, `make ${systemDir} enterable by ${runAs.name} (chmod 755), or run copydesk as an ordinary user`);
-  writeFileSync(pointer, `${dir}\n`, { mode: 0o600 });
-  return { dir, exists: false, elsewhere: `${why}; recorded in ${pointer}` };
+  if (createWhole(pointer, `${dir}\n`)) return { dir, exists: false, elsewhere: `${why}; recorded in ${pointer}` };
+  // Another process starting on this DATA_DIR at the same moment recorded its place first: both make that one.
+  rmdirSync(dir);
+  const theirs = readFileSync(pointer, 'utf8').trim();
+  return { dir: theirs, exists: hasCluster(theirs), elsewhere: `recorded in ${pointer}` };
 }

@@ -8,21 +8,28 @@ import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } fr
 export async function passwordIn(file: string): Promise<string> {
   const existing = readPassword(file);
   if (existing) return existing;
-  // Written whole beside it, then linked into place, which fails if the file exists: another process
-  // starting at the same moment never reads a file that is there but not written yet.
-  const password = `${randomBytes(32).toString('base64url')}\n`;
+  createWhole(file, `${randomBytes(32).toString('base64url')}\n`);
+  return keptPassword(file);
+}
+
+/**
+ * Creates `file` (mode 0600) with `content` unless it exists; false when another process's file was
+ * there first. Written whole beside it, then linked into place, which fails if the file exists: another
+ * process starting at the same moment never reads a file that is there but not written yet.
+ */
+export function createWhole(file: string, content: string): boolean {
   const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
   try {
-    writeFileSync(draft, password, { mode: 0o600, flag: 'wx' });
+    writeFileSync(draft, content, { mode: 0o600, flag: 'wx' });
     linkSync(draft, file);
+    return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     // A file system without hard links: created and written in one call instead (see keptPassword).
-    if (code !== 'EEXIST') createOnce(file, password);
+    return createOnce(file, content);
   } finally {
     rmSync(draft, { force: true });
   }
-  return keptPassword(file);
 }
 
 /** Another process's password, or this one's, once the file is there; written by `createOnce`, it may still be empty for a moment. */
@@ -37,11 +44,13 @@ async function keptPassword(file: string): Promise<string> {
   }
 }
 
-function createOnce(file: string, password: string): void {
+function createOnce(file: string, content: string): boolean {
   try {
-    writeFileSync(file, password, { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
   }
 }
 

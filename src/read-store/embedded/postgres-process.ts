@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chownSync, closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PostgresBinaries } from './binaries';
 import { EmbeddedPostgresError } from './errors';
 import { OsUser } from './os-user';
@@ -22,12 +23,12 @@ function postgresEnv(): NodeJS.ProcessEnv {
 const asUser = (runAs: OsUser | null) => ({ cwd: '/', ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) });
 
 /**
- * Makes a cluster in `dir` with `superuserPassword` for the superuser. initdb reads the password
+ * Makes a cluster in `dir` (empty) with `superuserPassword` for the superuser. initdb reads the password
  * from a file: it is written into a private temporary directory (mode 0700, owned by the user
  * PostgreSQL runs as) and removed at once. UTF-8, with PostgreSQL's own builtin C.UTF-8 locale,
  * so that sorting and case mapping do not depend on the host's C library.
  */
-export async function initdb(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, superuserPassword: string): Promise<void> {
+async function initdb(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, superuserPassword: string, target: string): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'copydesk-initdb-'));
   const pwfile = join(scratch, 'pw');
   try {
@@ -50,10 +51,71 @@ export async function initdb(binaries: PostgresBinaries, dir: string, runAs: OsU
     if (code !== 0) {
       const lines = output.trim().split('\n').filter(Boolean);
       const reason = lines.find((l) => /error:/.test(l)) ?? lines.pop() ?? `exit code ${code}`;
-      throw new EmbeddedPostgresError(`initdb could not make a PostgreSQL cluster in ${dir}: ${reason}`);
+      throw new EmbeddedPostgresError(`initdb could not make a PostgreSQL cluster for ${target}: ${reason}`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Makes the cluster `dir` whole or not at all: initdb writes into a draft beside it (with copydesk's
+ * pg_hba.conf), which is renamed into place once complete. A process killed during initdb leaves a
+ * draft, removed by the next start, never a half-made cluster that later starts would take for one.
+ * Of processes making the same cluster at once, the first rename wins and the others use its cluster
+ * (they share the superuser's password file). An empty `dir` is replaced; anything else is refused.
+ */
+export async function makeCluster(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, superuserPassword: string): Promise<void> {
+  const made = () => existsSync(join(dir, 'PG_VERSION'));
+  const stray = () => new EmbeddedPostgresError(`${dir} holds files but no PostgreSQL cluster; move them away and start again`);
+  if (made()) return;
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw stray();
+  removeDeadDrafts(dir);
+  const draft = `${dir}${DRAFT}${process.pid}-${randomBytes(4).toString('hex')}`;
+  mkdirSync(draft, { mode: 0o700 });
+  try {
+    if (runAs) chownSync(draft, runAs.uid, runAs.gid);
+    await initdb(binaries, draft, runAs, superuserPassword, dir);
+    writeHbaConf(draft);
+    try {
+      renameSync(draft, dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      // Another process starting at the same moment made it first.
+      if (made()) return;
+      throw stray();
+    }
+  } finally {
+    rmSync(draft, { recursive: true, force: true });
+  }
+}
+
+/** Drafts' names: the cluster directory's, this, the pid of the process that made it, a random tag. */
+const DRAFT = '.initdb-';
+
+/** Drafts beside `dir` whose process is gone (killed during initdb). */
+function removeDeadDrafts(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}${DRAFT}`;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true });
+    } catch {
+      // Still written by an orphaned initdb (only its parent was killed): a later start removes it.
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
