@@ -4,7 +4,7 @@
  * articles read model, with its claims, topics and quotes by source, against four of them).
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx ts-node --transpile-only bench/projection-apply.ts \
- *     [--events 200000] [--oracle-events 200000] [--batches 500,2000] [--only articles,topics]
+ *     [--events 200000] [--oracle-events 200000] [--batches 500,2000] [--only articles,audit]
  *
  * The log is made in memory by the benchmark's own event factory (100 sources, articles of 100
  * events, written in chunks of 25 per article across groups of 100, as `npm run bench -- rebuild`
@@ -27,7 +27,7 @@ import { sourcesOracle } from '../test/projections/oracle/sources.oracle';
 import { topicsOracle } from '../test/projections/oracle/topics.oracle';
 import { ArticleScript, Clock, StreamWriter } from './lib/event-factory';
 import { SPEAKERS, pick, rng } from './lib/text';
-import { option } from './lib/options';
+import { commandLine, count, refuse } from './lib/options';
 
 const PAIRS: { name: string; before: Projection[]; after: Projection }[] = [
   { name: 'articles', before: [articlesOracle, claimsOracle, topicsOracle, sourcesOracle], after: articlesProjection },
@@ -122,11 +122,22 @@ async function measure(pool: Pool, projection: Projection, log: ProjectedEvent[]
   }
 }
 
+const USAGE = 'usage: npx ts-node --transpile-only bench/projection-apply.ts [--events 200000] [--oracle-events 200000] [--batches 500,2000] [--only articles,audit]';
+
 async function main(): Promise<void> {
-  const events = Number(option('events', '200000'));
-  const oracleEvents = Number(option('oracle-events', String(events)));
-  const sizes = option('batches', '500,2000').split(',').map(Number);
-  const only = option('only', PAIRS.map((p) => p.name).join(',')).split(',');
+  const names = PAIRS.map((p) => p.name);
+  const { values } = commandLine(USAGE, {
+    events: { type: 'string', default: '200000' },
+    'oracle-events': { type: 'string' },
+    batches: { type: 'string', default: '500,2000' },
+    only: { type: 'string', default: names.join(',') },
+  });
+  const events = count('events', values.events, USAGE);
+  const oracleEvents = values['oracle-events'] === undefined ? events : count('oracle-events', values['oracle-events'], USAGE);
+  const sizes = values.batches.split(',').map((size) => count('batches', size, USAGE));
+  const only = values.only.split(',');
+  const unknown = only.filter((name) => !names.includes(name));
+  if (unknown.length) refuse(`--only names no projection called ${unknown.join(', ')} (there are ${names.join(', ')})`, USAGE);
   const pool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 2 });
   const log = makeLog(Math.max(events, oracleEvents));
   const counts = new Map<string, number>();

@@ -12,16 +12,19 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { openCluster } from './lib/cluster';
 import { OUT_DIR } from './lib/paths';
-import { stopOnSignals } from './lib/cleanup';
-import { option } from './lib/options';
+import { failed, stopOnSignals } from './lib/cleanup';
+import { commandLine, count } from './lib/options';
 
 /** The statement before: one query over the remainder of the log, filtered by the visibility limit. */
 const BEFORE = `SELECT position, stream_id, revision, id, type, data, metadata, created FROM events
   WHERE position > $1 AND position < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 16) ORDER BY position LIMIT $2`;
 
+const USAGE = 'usage: npx ts-node --transpile-only bench/read-all.ts [--events 1000000] [--page 2000]';
+
 async function main(): Promise<void> {
-  const total = Number(option('events', '1000000'));
-  const page = Number(option('page', '2000'));
+  const { values } = commandLine(USAGE, { events: { type: 'string', default: '1000000' }, page: { type: 'string', default: '2000' } });
+  const total = count('events', values.events, USAGE);
+  const page = count('page', values.page, USAGE);
   const cluster = await openCluster(join(OUT_DIR, 'data-read-all'));
   try {
     const { pool, eventStore } = cluster.runtime;
@@ -73,7 +76,4 @@ async function main(): Promise<void> {
 }
 
 stopOnSignals();
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch(failed);

@@ -26,9 +26,10 @@ import { childEnv } from './lib/env';
 import { Clock, loadArticles, loadSources } from './lib/event-factory';
 import { OUT_DIR } from './lib/paths';
 import { waitCaughtUp } from './lib/projections';
-import { stopOnSignals } from './lib/cleanup';
-import { option } from './lib/options';
+import { failed, stopOnSignals } from './lib/cleanup';
+import { commandLine, count } from './lib/options';
 
+const USAGE = 'usage: npx ts-node --transpile-only bench/rebuild-split.ts [--articles 3000] [--rounds 2]';
 const QUIET = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const PLANS: Record<string, string[][]> = {
   'one process': [['articles', 'audit', 'sources']],
@@ -53,8 +54,9 @@ function rebuildIn(mainJs: string, dataDir: string, names: string[]): Promise<vo
 }
 
 async function main(): Promise<void> {
-  const articles = Number(option('articles', '3000'));
-  const rounds = Number(option('rounds', '2'));
+  const { values } = commandLine(USAGE, { articles: { type: 'string', default: '3000' }, rounds: { type: 'string', default: '2' } });
+  const articles = count('articles', values.articles, USAGE);
+  const rounds = count('rounds', values.rounds, USAGE);
   const mainJs = compile((line) => console.error(line));
   const dataDir = join(OUT_DIR, 'data-rebuild-split');
   const cluster = await openCluster(dataDir);
@@ -86,7 +88,4 @@ async function main(): Promise<void> {
 }
 
 stopOnSignals();
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch(failed);

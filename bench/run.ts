@@ -7,21 +7,22 @@
  * Missed targets are printed, never fatal; a benchmark that breaks exits 1 (so CI notices rot).
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import { behindBenchmark } from './behind.bench';
 import { commandsBenchmark } from './commands.bench';
 import { lagBenchmark } from './lag.bench';
 import { metricsBenchmark } from './metrics.bench';
-import { stopEverything, stopOnSignals } from './lib/cleanup';
+import { failed, stopEverything, stopOnSignals } from './lib/cleanup';
 import { openCluster } from './lib/cluster';
 import { compile, compileRef } from './lib/build';
 import { BenchContext, createContext } from './lib/context';
 import { describeMachine } from './lib/machine';
+import { commandLine, refuse } from './lib/options';
 import { OUT_DIR } from './lib/paths';
 import { Report } from './lib/report';
 import { storeBenchmarks } from './store.bench';
 
 const NAMES = ['commands', 'lag', 'rebuild', 'growth', 'behind', 'esdb', 'metrics'] as const;
+const USAGE = `usage: npm run bench [-- [--quick] [--profile] [--before REF] [NAME…]]\nNAME: ${NAMES.join(', ')} (all by default); see bench/RESULTS.md`;
 type Name = (typeof NAMES)[number];
 
 async function esdb(ctx: BenchContext): Promise<void> {
@@ -36,9 +37,13 @@ async function esdb(ctx: BenchContext): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, before: { type: 'string' } } });
+  const { values, positionals } = commandLine(
+    USAGE,
+    { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, before: { type: 'string' } },
+    true,
+  );
   const unknown = positionals.filter((n) => !(NAMES as readonly string[]).includes(n));
-  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${NAMES.join(', ')}`);
+  if (unknown.length) refuse(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${NAMES.join(', ')}`, USAGE);
   const selected = new Set<Name>(positionals.length ? (positionals as Name[]) : NAMES);
   const report = new Report();
   const ctx = createContext(values.quick!, values.profile!, report);
@@ -96,8 +101,4 @@ stopOnSignals();
 
 main()
   .then((code) => process.exit(code))
-  .catch(async (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    await stopEverything();
-    process.exit(1);
-  });
+  .catch(failed);

@@ -18,6 +18,20 @@ export async function stopEverything(): Promise<void> {
 export function stopOnSignals(): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
     process.once(signal, () => {
-      void stopEverything().then(() => process.exit(code));
+      interrupted ??= stopEverything();
+      void interrupted.then(() => process.exit(code));
     });
+}
+
+let interrupted: Promise<void> | undefined;
+
+/**
+ * A script's failure: printed, and the run stopped with exit code 1. During an interrupt the failure
+ * is its effect (a statement cut off by the stopping PostgreSQL): the signal's own exit is left to come.
+ */
+export async function failed(error: unknown): Promise<void> {
+  if (interrupted) return;
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  await stopEverything();
+  process.exit(1);
 }

@@ -32,18 +32,24 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
   remove();
   mkdirSync(dataDir, { recursive: true });
   if (options.pgStatStatements) {
-    const pg = await startEmbeddedPostgres(dataDir);
-    // As the superuser: the application's role may neither change the server's settings nor install the extension.
-    const client = new Client({ connectionString: pg.ownerUrl });
-    await client.connect();
-    await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-    await client.end();
-    await pg.stop();
+    const { started: pg, forget } = await stoppedOnInterrupt(startEmbeddedPostgres(dataDir), (handle) => handle.stop());
+    try {
+      // As the superuser: the application's role may neither change the server's settings nor install the extension.
+      const client = new Client({ connectionString: pg.ownerUrl });
+      await client.connect();
+      await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+      await client.end();
+    } finally {
+      await pg.stop();
+      forget();
+    }
   }
-  const runtime = await startRuntime(
-    readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'silent', ...(options.eventStore ? { EVENTSTORE_CONNECTION_STRING: options.eventStore } : {}) }),
+  const { started: runtime, forget } = await stoppedOnInterrupt(
+    startRuntime(
+      readConfig({ DATA_DIR: dataDir, AUTH_JWT_SECRET: BENCH_SECRET, LOG_LEVEL: 'silent', ...(options.eventStore ? { EVENTSTORE_CONNECTION_STRING: options.eventStore } : {}) }),
+    ),
+    (started) => started.close(),
   );
-  const forget = onInterrupt(() => runtime.close());
   // Attaches to the runtime's cluster for the superuser's login (its stop is then a no-op).
   const { ownerUrl } = await startEmbeddedPostgres(dataDir);
   if (options.pgStatStatements) {
@@ -64,6 +70,21 @@ export async function openCluster(dataDir: string, options: { eventStore?: strin
       if (!keep) remove();
     },
   };
+}
+
+/**
+ * What `starting` resolves to, stopped by `stop` if the run is interrupted, even while it is still
+ * starting (a Ctrl-C during a cluster's start-up waits for the start, then stops what it started).
+ * `forget` takes it off the list once the caller stops it itself.
+ */
+async function stoppedOnInterrupt<T>(starting: Promise<T>, stop: (started: T) => Promise<void>): Promise<{ started: T; forget: () => void }> {
+  const forget = onInterrupt(() => starting.then(stop, () => undefined));
+  try {
+    return { started: await starting, forget };
+  } catch (error) {
+    forget();
+    throw error;
+  }
 }
 
 /** The statements on the application's database that took the most time since the last reset (empty without pg_stat_statements). */
