@@ -7,7 +7,7 @@ import { Client, Pool } from 'pg';
 import { Runtime, startRuntime } from '../../src/app/runtime';
 import { readConfig } from '../../src/config/configuration';
 import { EventStore } from '../../src/event-store/event-store';
-import { APP_PASSWORD_FILE, APP_ROLE, freePort, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
+import { APP_PASSWORD_FILE, APP_ROLE, EmbeddedPostgresHandle, freePort, reachableBinaries, startEmbeddedPostgres, SUPERUSER_PASSWORD_FILE } from '../../src/read-store/embedded-postgres';
 import { isRoot, postgresOsUser } from '../../src/read-store/embedded/os-user';
 import { startTestApp, TestApp, TEST_SECRET } from '../support/app';
 import { removeDataDir } from '../support/data-dir';
@@ -38,6 +38,23 @@ async function expectEachLogsInAsTheApplication(handles: readonly { url: string 
     expect((await client.query('SELECT current_user AS role')).rows[0].role).toBe(APP_ROLE);
     await client.end();
   }
+}
+
+/** `n` starts on `dataDir` at the same moment: the handles of those that came up, the reasons of those that failed. */
+async function startTogether(dataDir: string, n: number): Promise<{ handles: EmbeddedPostgresHandle[]; failures: string[] }> {
+  const settled = await Promise.allSettled(Array.from({ length: n }, () => startEmbeddedPostgres(dataDir, 'copydesk')));
+  return {
+    handles: settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])),
+    failures: settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : [])),
+  };
+}
+
+/** One of them started PostgreSQL on the one cluster and the others attached to it; each logs in as the application. */
+async function expectOneStartedTheOthersAttached(handles: EmbeddedPostgresHandle[]): Promise<void> {
+  expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
+  expect(new Set(handles.map((handle) => handle.clusterDir)).size).toBe(1);
+  expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
+  await expectEachLogsInAsTheApplication(handles);
 }
 
 /** What the owner (and a superuser not passing the triggers by) may not do to the log either. */
@@ -169,14 +186,11 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     const first = await startEmbeddedPostgres(stoppedDir, 'copydesk');
     await first.stop();
     // Each finds no PostgreSQL running and starts one; all but one find the cluster's lock taken.
-    const settled = await Promise.allSettled(Array.from({ length: 3 }, () => startEmbeddedPostgres(stoppedDir, 'copydesk')));
-    const handles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const { handles, failures } = await startTogether(stoppedDir, 3);
     try {
       // Before: "PostgreSQL stopped while starting …: FATAL: lock file "postmaster.pid" already exists".
-      expect(settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []))).toEqual([]);
-      expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
-      expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
-      await expectEachLogsInAsTheApplication(handles);
+      expect(failures).toEqual([]);
+      await expectOneStartedTheOthersAttached(handles);
     } finally {
       for (const handle of handles) await handle.stop();
       removeDataDir(stoppedDir, stoppedDir);
@@ -186,15 +200,11 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
   it('processes starting together on a DATA_DIR with no cluster yet all come up: one cluster is made, one starts it, the others attach', async () => {
     // As root from this private directory, the cluster goes elsewhere and DATA_DIR records where: each process chose a place.
     const freshDir = join(root, 'fresh');
-    const settled = await Promise.allSettled(Array.from({ length: 3 }, () => startEmbeddedPostgres(freshDir, 'copydesk')));
-    const handles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const { handles, failures } = await startTogether(freshDir, 3);
     try {
       // Before: each ran initdb into the same directory, and all but one failed ("directory … exists but is not empty").
-      expect(settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []))).toEqual([]);
-      expect(handles.filter((handle) => !handle.attached)).toHaveLength(1);
-      expect(new Set(handles.map((handle) => handle.clusterDir)).size).toBe(1);
-      expect(new Set(handles.map((handle) => handle.port)).size).toBe(1);
-      await expectEachLogsInAsTheApplication(handles);
+      expect(failures).toEqual([]);
+      await expectOneStartedTheOthersAttached(handles);
       // No draft is left beside the cluster, nor a cluster made and then abandoned.
       const { clusterDir } = handles[0];
       expect(readdirSync(dirname(clusterDir)).filter((name) => name.startsWith(`${basename(clusterDir)}.`))).toEqual([]);
