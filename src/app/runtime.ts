@@ -35,6 +35,8 @@ export function createPool(databaseUrl: string, max = 20): Pool {
     connectionString: databaseUrl,
     max,
     idleTimeoutMillis: 30000,
+    // Tells copydesk processes apart in pg_stat_activity (and in a start's "waiting for" line).
+    application_name: `copydesk process ${process.pid}`,
     ...PG_TIMEOUTS,
   });
   // An idle client losing its server is reported on the next query; do not crash the process.
@@ -103,7 +105,7 @@ async function migrateAs(ownerUrl: string | undefined, pool: Pool, eventLog: boo
   );
   const app = rows[0];
   if (!ownerUrl) {
-    await migrate(pool, { eventLog });
+    await migrate(pool, { eventLog, notice });
     notice(
       app.superuser
         ? `copydesk: warning: DATABASE_URL logs in as the superuser ${app.role}, which can rewrite the event log and disable its triggers; give the application a role of its own and set DATABASE_OWNER_URL (README, "An external PostgreSQL")`
@@ -111,10 +113,10 @@ async function migrateAs(ownerUrl: string | undefined, pool: Pool, eventLog: boo
     );
     return;
   }
-  const owner = new Pool({ connectionString: ownerUrl, max: 1, connectionTimeoutMillis: 10_000 });
+  const owner = new Pool({ connectionString: ownerUrl, max: 1, connectionTimeoutMillis: 10_000, application_name: `copydesk process ${process.pid}` });
   owner.on('error', () => undefined);
   try {
-    await migrate(owner, { eventLog, appRole: app.role });
+    await migrate(owner, { eventLog, appRole: app.role, notice });
   } finally {
     await owner.end();
   }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { advisoryLockHolder } from './advisory-lock-holder';
 import { copyBinaries, packagedBinaries, PostgresBinaries } from './embedded/binaries';
 import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/cluster-location';
 import { EmbeddedPostgresError } from './embedded/errors';
@@ -44,7 +45,7 @@ export const LOG_FILE = 'postgres.log';
 /** What copydesk before 0.2 gave the superuser, on every cluster. */
 const LEGACY_PASSWORD = 'postgres';
 /** The advisory lock every process starting on a cluster takes before it changes roles (see startEmbeddedPostgres). */
-const ROLES_LOCK_KEY = `hashtext('copydesk:embedded-roles')`;
+const ROLES_LOCK = 'copydesk:embedded-roles';
 /** How long a start waits for another process's role changes, which take milliseconds, before it says who holds them up. */
 const ROLES_LOCK_WAIT_MS = 60_000;
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -306,17 +307,10 @@ async function upgradeLegacyPassword(port: number, secret: Secret): Promise<Clie
 async function takeRolesLock(login: Client, secret: Secret, waitMs = ROLES_LOCK_WAIT_MS): Promise<void> {
   await login.query(`SET lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
   try {
-    await login.query(`SELECT pg_advisory_lock(${ROLES_LOCK_KEY})`);
+    await login.query('SELECT pg_advisory_lock(hashtext($1))', [ROLES_LOCK]);
   } catch (error) {
     if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
-    // A bigint key is held as classid (high half), objid (low half), objsubid 1.
-    const { rows } = await login.query<{ holder: string }>(
-      `SELECT coalesce(nullif(a.application_name, ''), 'PostgreSQL backend ' || a.pid) AS holder
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-         AND l.classid = ((${ROLES_LOCK_KEY}::bigint >> 32) & 4294967295)::oid AND l.objid = (${ROLES_LOCK_KEY}::bigint & 4294967295)::oid`,
-    );
-    const holder = rows[0]?.holder ?? 'another process';
+    const holder = (await advisoryLockHolder(login, ROLES_LOCK)) ?? 'another process';
     throw new EmbeddedPostgresError(
       `${holder} has been setting up the embedded PostgreSQL of ${secret.clusterDir} for over ${Math.round(waitMs / 1000)} s, which takes milliseconds; it may be stopped (SIGSTOP, a debugger): resume or end it, then start again`,
     );

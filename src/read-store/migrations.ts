@@ -1,8 +1,9 @@
-import { Pool } from 'pg';
+import { Pool, PoolClient, QueryConfig } from 'pg';
 import { WEBHOOKS_SCHEMA } from '../distribution/webhooks/webhook-store';
 import { EVENT_LOG_SCHEMA } from '../event-store/postgres.event-store';
 import { DECIDER_SNAPSHOTS_SCHEMA } from '../newsroom/snapshots';
 import { PROJECTION_STATUS_SCHEMA } from '../projection-runner/projection-status';
+import { advisoryLockHolder } from './advisory-lock-holder';
 import { APPEND_ONLY_SCHEMA, grantToApplication } from './database-roles';
 import { SERVER_KEYS_SCHEMA } from './server-keys';
 
@@ -68,17 +69,31 @@ export interface MigrateOptions {
    * what it needs on every table, and on the event log only what an append needs.
    */
   appRole?: string;
+  /** Where the line saying whose migrations this start waits for goes. */
+  notice?: (line: string) => void;
 }
+
+const MIGRATIONS_LOCK = 'copydesk:migrations';
+/** A migration may take long (an index over the whole log): far beyond the pool's bounds on an ordinary statement. */
+const MIGRATION_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+/** How often a start waiting for another process's migrations tries the lock again, and after how long it says whom it waits for. */
+const LOCK_RETRY_MS = 200;
+const SAY_WAITING_AFTER_MS = 2000;
 
 /**
  * Applies what is missing, once, under an advisory lock so that several processes starting
  * together do not race; then grants the application's role its privileges (every time: tables
- * that later migrations add are covered).
+ * that later migrations add are covered). A process that finds the lock taken waits for as long as
+ * the other's migrations take, trying it again every 200 ms (never a statement outlasting the
+ * pool's statement_timeout), and says once whose migrations it waits for.
  */
 export async function migrate(pool: Pool, options: MigrateOptions): Promise<void> {
   const client = await pool.connect();
+  let locked = false;
   try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['copydesk:migrations']);
+    await waitForLock(client, options.notice ?? (() => undefined));
+    locked = true;
+    await client.query('SET statement_timeout = 0');
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ id: string }>('SELECT id FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.id));
@@ -87,7 +102,7 @@ export async function migrate(pool: Pool, options: MigrateOptions): Promise<void
       if (applied.has(migration.id)) continue;
       await client.query('BEGIN');
       try {
-        await client.query(migration.sql);
+        await client.query({ text: migration.sql, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig);
         await client.query('INSERT INTO schema_migrations (id) VALUES ($1)', [migration.id]);
         await client.query('COMMIT');
       } catch (error) {
@@ -98,7 +113,25 @@ export async function migrate(pool: Pool, options: MigrateOptions): Promise<void
     const { rows: me } = await client.query<{ role: string }>('SELECT current_user AS role');
     if (options.appRole && options.appRole !== me[0].role) await grantToApplication(client, options.appRole);
   } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['copydesk:migrations']).catch(() => undefined);
+    if (locked) {
+      await client.query('RESET statement_timeout').catch(() => undefined);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [MIGRATIONS_LOCK]).catch(() => undefined);
+    }
     client.release();
+  }
+}
+
+async function waitForLock(client: PoolClient, notice: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  let said = false;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [MIGRATIONS_LOCK]);
+    if (rows[0].locked) return;
+    if (!said && Date.now() - started >= SAY_WAITING_AFTER_MS) {
+      const holder = await advisoryLockHolder(client, MIGRATIONS_LOCK);
+      if (holder) notice(`copydesk: waiting for the migrations ${holder} is running on this database (another replica starting); it holds their lock`);
+      said = holder !== undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
   }
 }
