@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -115,6 +115,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   } else {
     const binaries = reachableBinaries(runAs, notice);
     if (!location.exists) await makeCluster(binaries, location.dir, runAs, superuserPassword);
+    else assertWhole(location.dir);
     writeHbaConf(location.dir);
     const started = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port);
     if ('otherPort' in started) {
@@ -148,6 +149,19 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
       if (server) await stopPostmaster(server);
     },
   };
+}
+
+/**
+ * A cluster PostgreSQL can start on has its control file and its configuration. Without them it was
+ * left half-made (an older copydesk's first start killed during initdb) or has lost files: said in
+ * one sentence instead of the error of whichever file is read first.
+ */
+function assertWhole(clusterDir: string): void {
+  const missing = ['global/pg_control', 'postgresql.conf', 'pg_hba.conf'].filter((file) => !existsSync(join(clusterDir, file)));
+  if (missing.length === 0) return;
+  throw new EmbeddedPostgresError(
+    `the PostgreSQL cluster in ${clusterDir} is incomplete (no ${missing.join(', no ')}), and PostgreSQL cannot start on it: if it never held data (a first start interrupted during initdb), delete ${clusterDir} and start again; otherwise restore it from a backup`,
+  );
 }
 
 function makeDataDir(dataDir: string): void {

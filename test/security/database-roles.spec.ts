@@ -252,15 +252,22 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     }
   }, 180000);
 
-  it('a DATA_DIR/postgres holding files but no cluster is refused, naming it, and left as it was', async () => {
+  it.each([
+    ['files but no cluster', 'notes.txt', 'holds files but no PostgreSQL cluster; move them away'],
+    // What a first start of an older copydesk, killed during initdb, left: initdb writes PG_VERSION first.
+    ['a half-made cluster', 'PG_VERSION', 'is incomplete (no global/pg_control, no postgresql.conf, no pg_hba.conf), and PostgreSQL cannot start on it: if it never held data'],
+  ])('a DATA_DIR/postgres holding %s is refused in one sentence naming it, and left as it was', async (_what, file, sentence) => {
     const strayRoot = mkdtempSync(join(tmpdir(), 'copydesk-stray-'));
     chmodSync(strayRoot, 0o755);
     const strayDir = join(strayRoot, 'data');
     mkdirSync(join(strayDir, 'postgres'), { recursive: true, mode: 0o755 });
-    writeFileSync(join(strayDir, 'postgres', 'notes.txt'), 'not a cluster\n');
+    writeFileSync(join(strayDir, 'postgres', file), '17\n');
+    // Owned by PostgreSQL's OS user, as a cluster it made would be.
+    const runAs = isRoot() ? postgresOsUser() : null;
+    if (runAs) chownSync(join(strayDir, 'postgres'), runAs.uid, runAs.gid);
     try {
-      await expect(startEmbeddedPostgres(strayDir, 'copydesk')).rejects.toThrow(`${join(strayDir, 'postgres')} holds files but no PostgreSQL cluster; move them away`);
-      expect(readdirSync(join(strayDir, 'postgres'))).toEqual(['notes.txt']);
+      await expect(startEmbeddedPostgres(strayDir, 'copydesk')).rejects.toThrow(`${join(strayDir, 'postgres')} ${sentence}`);
+      expect(readdirSync(join(strayDir, 'postgres'))).toEqual([file]);
       expect(readdirSync(strayDir).filter((name) => name.includes('.initdb-'))).toEqual([]);
     } finally {
       rmSync(strayRoot, { recursive: true, force: true });
