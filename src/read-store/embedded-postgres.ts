@@ -8,6 +8,7 @@ import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/clus
 import { EmbeddedPostgresError } from './embedded/errors';
 import { canAccess, firstClosedDirectory, isRoot, OsUser, postgresOsUser } from './embedded/os-user';
 import { passwordIn, scramVerifier } from './embedded/passwords';
+import { supervise } from './embedded/supervisor';
 import { makeCluster, PostgresProcess, reasonIn, startPostmaster, stopPostmaster, SUPERUSER, writeHbaConf } from './embedded/postgres-process';
 
 export { EmbeddedPostgresError } from './embedded/errors';
@@ -22,6 +23,7 @@ export interface EmbeddedPostgresHandle {
   clusterDir: string;
   /** True when another process runs this cluster and this one only connects to it (`stop` is then a no-op). */
   attached: boolean;
+  /** Stops the PostgreSQL this process started, which until then is started again whenever it dies (see supervise). */
   stop(): Promise<void>;
 }
 
@@ -107,17 +109,19 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
 
   const secret = { file: superuserFile, password: superuserPassword, clusterDir: location.dir, notice };
   let server: PostgresProcess | undefined;
+  let binaries: PostgresBinaries | undefined;
+  const logFile = join(dataDir, LOG_FILE);
   let port = runningPort(location.dir);
   let attached = port !== null;
   let superuser: Client;
   if (attached) {
     superuser = await attach(location.dir, port!, secret, false);
   } else {
-    const binaries = reachableBinaries(runAs, notice);
+    binaries = reachableBinaries(runAs, notice);
     if (!location.exists) await makeCluster(binaries, location.dir, runAs, superuserPassword);
     else assertWhole(location.dir);
     writeHbaConf(location.dir);
-    const started = await startOnAPort(binaries, location.dir, runAs, join(dataDir, LOG_FILE), secret, options.port);
+    const started = await startOnAPort(binaries, location.dir, runAs, logFile, secret, options.port);
     if ('otherPort' in started) {
       // Another copydesk process started the cluster at the same moment: attach to it, as it comes up.
       ({ otherPort: port } = started);
@@ -139,6 +143,24 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   } finally {
     await superuser.end();
   }
+  // Started by this process: started again on the same port if it dies (see supervise).
+  const supervisor =
+    server &&
+    supervise(
+      server,
+      async () => {
+        const next = startPostmaster(binaries!, location.dir, port!, runAs, logFile);
+        try {
+          await (await superuserLogin(port!, next, secret)).end();
+          return next;
+        } catch (error) {
+          await stopPostmaster(next);
+          throw error;
+        }
+      },
+      notice,
+      `127.0.0.1:${port}`,
+    );
   return {
     url: url(APP_ROLE, appPassword, port!, database),
     ownerUrl: url(SUPERUSER, superuserPassword, port!, database),
@@ -146,7 +168,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
     clusterDir: location.dir,
     attached,
     stop: async () => {
-      if (server) await stopPostmaster(server);
+      await supervisor?.stop();
     },
   };
 }
