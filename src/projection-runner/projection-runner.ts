@@ -132,7 +132,7 @@ export class ProjectionRunner {
     return holdLockConnection(
       {
         databaseUrl: this.options.databaseUrl,
-        applicationName: this.options.applicationName ?? 'copydesk-projection-runner',
+        applicationName: this.options.applicationName ?? `copydesk process ${process.pid} (projection runner)`,
         channel: PROJECTIONS_CHANNEL,
         onNotification: (payload) => this.onNotification(payload),
         pollMs: this.standbyPollMs,

@@ -39,13 +39,7 @@ describe('projection runner: one active runner per projection', () => {
     expect(second.activeProjections()).toEqual([]);
     expect(new Set(applied.map((a) => a.runner))).toEqual(new Set(['a']));
     // The lock: held once per projection, by runner a's dedicated connection.
-    const { rows: holders } = await rs.pool.query<{ application_name: string; n: string }>(
-      `SELECT a.application_name, count(*)::text AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.classid = $1::bigint::oid AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       GROUP BY a.application_name`,
-      [LOCK_NAMESPACE],
-    );
-    expect(holders).toEqual([{ application_name: 'runner-a', n: String(PROJECTIONS.length) }]);
+    expect(await projectionLockHolders(rs)).toEqual([{ application_name: 'runner-a', n: String(PROJECTIONS.length) }]);
 
     // A clean stop: b takes over.
     await first.stop();
@@ -74,5 +68,26 @@ describe('projection runner: one active runner per projection', () => {
     }
     const all = await rs.store.readAll({ maxCount: 100_000 });
     expect(applied.filter((a) => a.projection === 'audit').flatMap((a) => a.positions)).toEqual(all.map((e) => e.position));
+    for (const runner of [second, third]) await runner.stop();
+  });
+
+  it('a runner named by nobody holds the locks as "copydesk process <pid> (projection runner)", so that an operator can tell which process feeds them', async () => {
+    const runner = rs.runner();
+    await runner.start();
+    await eventually(async () => runner.activeProjections().length, (n) => n === PROJECTIONS.length);
+    expect(await projectionLockHolders(rs)).toEqual([{ application_name: `copydesk process ${process.pid} (projection runner)`, n: String(PROJECTIONS.length) }]);
+    await runner.stop();
   });
 });
+
+/** Each connection holding projection locks in the database, by application_name, with how many it holds. */
+async function projectionLockHolders(rs: ReadSideDb): Promise<{ application_name: string; n: string }[]> {
+  const { rows } = await rs.pool.query<{ application_name: string; n: string }>(
+    `SELECT a.application_name, count(*)::text AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.classid = $1::bigint::oid AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     GROUP BY a.application_name`,
+    [LOCK_NAMESPACE],
+  );
+  return rows;
+}
+

@@ -79,7 +79,7 @@ export class WebhookDeliverer {
     return holdLockConnection(
       {
         databaseUrl: this.options.databaseUrl,
-        applicationName: 'copydesk-webhooks',
+        applicationName: `copydesk process ${process.pid} (webhook delivery)`,
         channel: WEBHOOKS_CHANNEL,
         onNotification: () => this.pause.wake(),
         pollMs: this.pollMs,
