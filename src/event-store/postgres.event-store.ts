@@ -315,7 +315,7 @@ export class PostgresEventStore implements EventStore {
     this.listening = (async () => {
       let delay = 100;
       while (!this.closed) {
-        const client = new Client({ connectionString: this.connectionString, ...PG_TIMEOUTS });
+        const client = new Client({ connectionString: this.connectionString, application_name: `copydesk process ${process.pid} (event log listener)`, ...PG_TIMEOUTS });
         let heartbeat: NodeJS.Timeout | undefined;
         try {
           await client.connect();
