@@ -214,7 +214,7 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
     }
   }, 180000);
 
-  it('a first start killed during initdb leaves no half-made cluster: the next start makes a whole one', async () => {
+  it('a first start killed during initdb leaves no half-made cluster, nor a copy of the superuser password outside DATA_DIR: the next start makes a whole one and removes both', async () => {
     const killedRoot = mkdtempSync(join(tmpdir(), 'copydesk-killed-'));
     // Enterable by PostgreSQL's OS user, so that the cluster is made in DATA_DIR itself.
     chmodSync(killedRoot, 0o755);
@@ -234,8 +234,10 @@ describe('the embedded PostgreSQL: random passwords in DATA_DIR, an application 
       }
       process.kill(-child.pid!, 'SIGKILL');
       await exited;
-      // The premise: initdb was killed before it made the last database, postgres (oid 5).
+      // The premise: initdb was killed before it made the last database, postgres (oid 5), with the file it
+      // read the superuser's password from still there (beside the draft, not in /tmp, where it stayed for good).
       expect(existsSync(join(killedDir, begun()!, 'base', '5'))).toBe(false);
+      expect(readdirSync(killedDir).filter((name) => name.endsWith('.pw'))).toHaveLength(1);
       // Before, the next start took the half-made DATA_DIR/postgres for a cluster and PostgreSQL would not start on it.
       const handle = await startEmbeddedPostgres(killedDir, 'copydesk');
       try {

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { totalmem, tmpdir } from 'node:os';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PostgresBinaries } from './binaries';
 import { EmbeddedPostgresError } from './errors';
@@ -24,12 +24,13 @@ const asUser = (runAs: OsUser | null) => ({ cwd: '/', ...(runAs ? { uid: runAs.u
 
 /**
  * Makes a cluster in `dir` (empty) with `superuserPassword` for the superuser. initdb reads the password
- * from a file: it is written into a private temporary directory (mode 0700, owned by the user
- * PostgreSQL runs as) and removed at once. UTF-8, with PostgreSQL's own builtin C.UTF-8 locale,
- * so that sorting and case mapping do not depend on the host's C library.
+ * from a file: it is written into the private directory `scratch` (mode 0700, owned by the user
+ * PostgreSQL runs as, beside the draft so that a start killed meanwhile leaves it nowhere but there),
+ * and removed at once. UTF-8, with PostgreSQL's own builtin C.UTF-8 locale, so that sorting and case
+ * mapping do not depend on the host's C library.
  */
-async function initdb(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, superuserPassword: string, target: string): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'copydesk-initdb-'));
+async function initdb(binaries: PostgresBinaries, dir: string, scratch: string, runAs: OsUser | null, superuserPassword: string, target: string): Promise<void> {
+  mkdirSync(scratch, { mode: 0o700 });
   const pwfile = join(scratch, 'pw');
   try {
     writeFileSync(pwfile, `${superuserPassword}\n`, { mode: 0o600 });
@@ -75,7 +76,7 @@ export async function makeCluster(binaries: PostgresBinaries, dir: string, runAs
   mkdirSync(draft, { mode: 0o700 });
   try {
     if (runAs) chownSync(draft, runAs.uid, runAs.gid);
-    await initdb(binaries, draft, runAs, superuserPassword, dir);
+    await initdb(binaries, draft, `${draft}.pw`, runAs, superuserPassword, dir);
     writeHbaConf(draft);
     try {
       renameSync(draft, dir);
@@ -91,10 +92,10 @@ export async function makeCluster(binaries: PostgresBinaries, dir: string, runAs
   }
 }
 
-/** Drafts' names: the cluster directory's, this, the pid of the process that made it, a random tag. */
+/** Drafts' names (and their password directories', `.pw` after): the cluster directory's, this, the pid of the process that made it, a random tag. */
 const DRAFT = '.initdb-';
 
-/** Drafts beside `dir` whose process is gone (killed during initdb). */
+/** Drafts (and their password directories) beside `dir` whose process is gone (killed during initdb). */
 function removeDeadDrafts(dir: string): void {
   const parent = dirname(dir);
   const prefix = `${basename(dir)}${DRAFT}`;
