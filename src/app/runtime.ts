@@ -3,7 +3,7 @@ import { CopydeskConfig, resolveJwtSecret } from '../config/configuration';
 import { redactUrl } from '../config/redact-url';
 import { createEventStore } from '../event-store/create-event-store';
 import { EventStore } from '../event-store/event-store';
-import { PG_TIMEOUTS } from '../event-store/postgres-timeouts';
+import { connectionName, PG_TIMEOUTS } from '../event-store/postgres-timeouts';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../read-store/embedded-postgres';
 import { migrate } from '../read-store/migrations';
 import { loadCommandIdKey } from '../read-store/server-keys';
@@ -35,8 +35,7 @@ export function createPool(databaseUrl: string, max = 20): Pool {
     connectionString: databaseUrl,
     max,
     idleTimeoutMillis: 30000,
-    // Tells copydesk processes apart in pg_stat_activity (and in a start's "waiting for" line).
-    application_name: `copydesk process ${process.pid}`,
+    application_name: connectionName(),
     ...PG_TIMEOUTS,
   });
   // An idle client losing its server is reported on the next query; do not crash the process.
@@ -113,7 +112,7 @@ async function migrateAs(ownerUrl: string | undefined, pool: Pool, eventLog: boo
     );
     return;
   }
-  const owner = new Pool({ connectionString: ownerUrl, max: 1, connectionTimeoutMillis: 10_000, application_name: `copydesk process ${process.pid}` });
+  const owner = new Pool({ connectionString: ownerUrl, max: 1, connectionTimeoutMillis: 10_000, application_name: connectionName() });
   owner.on('error', () => undefined);
   try {
     await migrate(owner, { eventLog, appRole: app.role, notice });

@@ -17,3 +17,9 @@ export const PG_TIMEOUTS = {
   keepAliveInitialDelayMillis: 10_000,
   idle_in_transaction_session_timeout: 60_000,
 } as const;
+
+/**
+ * The `application_name` of every connection copydesk opens, after its process (and what the
+ * connection is for), so that pg_stat_activity and pg_locks tell which process holds what.
+ */
+export const connectionName = (purpose?: string): string => `copydesk process ${process.pid}${purpose ? ` (${purpose})` : ''}`;

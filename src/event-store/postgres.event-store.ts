@@ -15,7 +15,7 @@ import {
 } from './event-store';
 import { PostgresAllSubscription } from './postgres-all-subscription';
 import { mapPgError } from './postgres-errors';
-import { PG_TIMEOUTS } from './postgres-timeouts';
+import { connectionName, PG_TIMEOUTS } from './postgres-timeouts';
 
 /**
  * Global positions are `(transaction id << 16) + index within the append`, so a position's order is
@@ -315,7 +315,7 @@ export class PostgresEventStore implements EventStore {
     this.listening = (async () => {
       let delay = 100;
       while (!this.closed) {
-        const client = new Client({ connectionString: this.connectionString, application_name: `copydesk process ${process.pid} (event log listener)`, ...PG_TIMEOUTS });
+        const client = new Client({ connectionString: this.connectionString, application_name: connectionName('event log listener'), ...PG_TIMEOUTS });
         let heartbeat: NodeJS.Timeout | undefined;
         try {
           await client.connect();

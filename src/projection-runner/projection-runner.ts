@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Pool } from 'pg';
 import { Projection } from '../../projections/projection';
 import { EventStore, StoreUnavailableError, comparePositions } from '../event-store/event-store';
+import { connectionName } from '../event-store/postgres-timeouts';
 import { Pause, holdLockConnection } from '../read-store/lock-connection';
 import { LOCK_NAMESPACE, PROJECTIONS_CHANNEL, dropRetiredSchemas, ensureInitialised, lockKey } from './projection-status';
 import { Feed } from './feed';
@@ -132,7 +133,7 @@ export class ProjectionRunner {
     return holdLockConnection(
       {
         databaseUrl: this.options.databaseUrl,
-        applicationName: this.options.applicationName ?? `copydesk process ${process.pid} (projection runner)`,
+        applicationName: this.options.applicationName ?? connectionName('projection runner'),
         channel: PROJECTIONS_CHANNEL,
         onNotification: (payload) => this.onNotification(payload),
         pollMs: this.standbyPollMs,

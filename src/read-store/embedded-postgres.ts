@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { connectionName } from '../event-store/postgres-timeouts';
 import { advisoryLockHolder } from './advisory-lock-holder';
 import { copyBinaries, packagedBinaries, PostgresBinaries } from './embedded/binaries';
 import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/cluster-location';
@@ -273,7 +274,7 @@ const INVALID_PASSWORD = '28P01';
 
 async function connect(port: number, user: string, password: string): Promise<Client> {
   // Named after this process, so that a start held up by another can say which process that is.
-  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 10_000, application_name: `copydesk process ${process.pid}` });
+  const client = new Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 10_000, application_name: connectionName() });
   client.on('error', () => undefined);
   await client.connect();
   return client;

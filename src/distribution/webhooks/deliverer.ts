@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Pool } from 'pg';
 import { WebhookSettings } from '../../config/configuration';
 import { AllSubscription, EventStore, RecordedEvent } from '../../event-store/event-store';
+import { connectionName } from '../../event-store/postgres-timeouts';
 import { Pause, holdLockConnection } from '../../read-store/lock-connection';
 import { SourceKind } from '../../newsroom/source/source.decider';
 import { createPoster, Poster } from './http-post';
@@ -79,7 +80,7 @@ export class WebhookDeliverer {
     return holdLockConnection(
       {
         databaseUrl: this.options.databaseUrl,
-        applicationName: `copydesk process ${process.pid} (webhook delivery)`,
+        applicationName: connectionName('webhook delivery'),
         channel: WEBHOOKS_CHANNEL,
         onNotification: () => this.pause.wake(),
         pollMs: this.pollMs,
