@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { connectionName } from '../event-store/postgres-timeouts';
 import { advisoryLockHolder } from './advisory-lock-holder';
 import { copyBinaries, packagedBinaries, PostgresBinaries } from './embedded/binaries';
-import { closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/cluster-location';
+import { assertWholeCluster, closedDirectoryError, locateCluster, SYSTEM_DIR } from './embedded/cluster-location';
 import { EmbeddedPostgresError } from './embedded/errors';
 import { canAccess, firstClosedDirectory, isRoot, OsUser, postgresOsUser } from './embedded/os-user';
 import { passwordIn, scramVerifier } from './embedded/passwords';
@@ -120,7 +120,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
   } else {
     binaries = reachableBinaries(runAs, notice);
     if (!location.exists) await makeCluster(binaries, location.dir, runAs, superuserPassword);
-    else assertWhole(location.dir);
+    else assertWholeCluster(location.dir);
     writeHbaConf(location.dir);
     const started = await startOnAPort(binaries, location.dir, runAs, logFile, secret, options.port);
     if ('otherPort' in started) {
@@ -150,14 +150,11 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
     supervise(
       server,
       async () => {
-        const next = startPostmaster(binaries!, location.dir, port!, runAs, logFile);
-        try {
-          await (await superuserLogin(port!, next, secret)).end();
-          return next;
-        } catch (error) {
-          await stopPostmaster(next);
-          throw error;
-        }
+        // On the same port, which every pool's URL names.
+        const restarted = await startOnAPort(binaries!, location.dir, runAs, logFile, secret, port!);
+        if ('otherPort' in restarted) throw new EmbeddedPostgresError(`another copydesk process started it meanwhile, on port ${restarted.otherPort}`);
+        await restarted.superuser.end();
+        return restarted.server;
       },
       notice,
       `127.0.0.1:${port}`,
@@ -172,19 +169,6 @@ export async function startEmbeddedPostgres(dataDir: string, database = 'copydes
       await supervisor?.stop();
     },
   };
-}
-
-/**
- * A cluster PostgreSQL can start on has its control file and its configuration. Without them it was
- * left half-made (an older copydesk's first start killed during initdb) or has lost files: said in
- * one sentence instead of the error of whichever file is read first.
- */
-function assertWhole(clusterDir: string): void {
-  const missing = ['global/pg_control', 'postgresql.conf', 'pg_hba.conf'].filter((file) => !existsSync(join(clusterDir, file)));
-  if (missing.length === 0) return;
-  throw new EmbeddedPostgresError(
-    `the PostgreSQL cluster in ${clusterDir} is incomplete (no ${missing.join(', no ')}), and PostgreSQL cannot start on it: if it never held data (a first start interrupted during initdb), delete ${clusterDir} and start again; otherwise restore it from a backup`,
-  );
 }
 
 function makeDataDir(dataDir: string): void {

@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync,
 import { join } from 'node:path';
 import { EmbeddedPostgresError } from './errors';
 import { canAccess, firstClosedDirectory, OsUser } from './os-user';
-import { createWhole } from './passwords';
+import { createWhole } from './files';
 
 /**
  * Where copydesk keeps what a `postgres` OS user must reach when `DATA_DIR` is closed to it (copydesk
@@ -23,7 +23,21 @@ export interface ClusterLocation {
   elsewhere?: string;
 }
 
-const hasCluster = (dir: string) => existsSync(join(dir, 'PG_VERSION'));
+/** Whether `dir` holds a cluster (initdb writes PG_VERSION first; see assertWholeCluster for the rest). */
+export const hasCluster = (dir: string): boolean => existsSync(join(dir, 'PG_VERSION'));
+
+/**
+ * A cluster PostgreSQL can start on has its control file and its configuration. Without them it was
+ * left half-made (an older copydesk's first start killed during initdb) or has lost files: said in
+ * one sentence instead of the error of whichever file is read first.
+ */
+export function assertWholeCluster(clusterDir: string): void {
+  const missing = ['global/pg_control', 'postgresql.conf', 'pg_hba.conf'].filter((file) => !existsSync(join(clusterDir, file)));
+  if (missing.length === 0) return;
+  throw new EmbeddedPostgresError(
+    `the PostgreSQL cluster in ${clusterDir} is incomplete (no ${missing.join(', no ')}), and PostgreSQL cannot start on it: if it never held data (a first start interrupted during initdb), delete ${clusterDir} and start again; otherwise restore it from a backup`,
+  );
+}
 
 /** The directory of `dataDir`'s cluster, whether or not it exists yet: where the pointer file says, else `DATA_DIR/postgres`. */
 export function clusterDirOf(dataDir: string): string {

@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { createWhole } from './files';
 
 /**
  * The password kept in `file` (mode 0600), generated on first use. Passwords are base64url, so they
@@ -12,27 +13,7 @@ export async function passwordIn(file: string): Promise<string> {
   return keptPassword(file);
 }
 
-/**
- * Creates `file` (mode 0600) with `content` unless it exists; false when another process's file was
- * there first. Written whole beside it, then linked into place, which fails if the file exists: another
- * process starting at the same moment never reads a file that is there but not written yet.
- */
-export function createWhole(file: string, content: string): boolean {
-  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  try {
-    writeFileSync(draft, content, { mode: 0o600, flag: 'wx' });
-    linkSync(draft, file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    // A file system without hard links: created and written in one call instead (see keptPassword).
-    return createOnce(file, content);
-  } finally {
-    rmSync(draft, { force: true });
-  }
-}
-
-/** Another process's password, or this one's, once the file is there; written by `createOnce`, it may still be empty for a moment. */
+/** Another process's password, or this one's, once the file is there; written by createWhole's fallback (files.ts), it may still be empty for a moment. */
 async function keptPassword(file: string): Promise<string> {
   const deadline = Date.now() + 1000;
   for (;;) {
@@ -41,16 +22,6 @@ async function keptPassword(file: string): Promise<string> {
     // Only an older copydesk that stopped between creating the file and writing it leaves it empty for good.
     if (Date.now() > deadline) throw new Error(`${file} is empty: restore it as it was, or delete it if PostgreSQL was never started with it`);
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function createOnce(file: string, content: string): boolean {
-  try {
-    writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return false;
   }
 }
 

@@ -4,6 +4,7 @@ import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PostgresBinaries } from './binaries';
+import { hasCluster } from './cluster-location';
 import { EmbeddedPostgresError } from './errors';
 import { OsUser } from './os-user';
 
@@ -67,7 +68,7 @@ async function initdb(binaries: PostgresBinaries, dir: string, scratch: string, 
  * (they share the superuser's password file). An empty `dir` is replaced; anything else is refused.
  */
 export async function makeCluster(binaries: PostgresBinaries, dir: string, runAs: OsUser | null, superuserPassword: string): Promise<void> {
-  const made = () => existsSync(join(dir, 'PG_VERSION'));
+  const made = () => hasCluster(dir);
   const stray = () => new EmbeddedPostgresError(`${dir} holds files but no PostgreSQL cluster; move them away and start again`);
   if (made()) return;
   if (existsSync(dir) && readdirSync(dir).length > 0) throw stray();
