@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TOKEN_LIFETIME_SECONDS, parseTtl, signToken, verifyToken } from '../../src/auth/jwt';
 import { main } from '../../src/cli/main';
 import { ConfigError, readConfig } from '../../src/config/configuration';
 import { TEST_SECRET } from '../support/app';
+import { tempDirs } from '../support/data-dir';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { startServerProcess } from '../support/server-process';
 
@@ -29,16 +29,12 @@ describe('copydesk serve: where it listens, what it says, what it refuses to sta
   beforeAll(async () => {
     db = await createTestDatabase();
   });
-  const dataDirs: string[] = [];
+  const dataDirs = tempDirs('copydesk-serve-');
   afterAll(async () => {
     await db.drop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    dataDirs.removeAll();
   });
-  const env = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'copydesk-serve-'));
-    dataDirs.push(dir);
-    return { DATABASE_URL: db.url, DATA_DIR: dir };
-  };
+  const env = () => ({ DATABASE_URL: db.url, DATA_DIR: dataDirs.make() });
 
   it('listens on 127.0.0.1 unless HOST says otherwise, and prints the address it really listens on', async () => {
     const server = await startServerProcess(env());

@@ -3,9 +3,7 @@ import { signToken } from '../../src/auth/jwt';
 import { TEST_SECRET } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { startServerProcess, ServerProcess } from '../support/server-process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDirs } from '../support/data-dir';
 
 /** Every line the server wrote on stdout, each parsed as JSON (a line that is not JSON fails the spec). */
 function jsonLines(stdout: string): Record<string, unknown>[] {
@@ -21,15 +19,9 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
     });
 }
 
-const tempDataDirs: string[] = [];
-const tempDataDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'copydesk-logs-'));
-  tempDataDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of tempDataDirs) rmSync(dir, { recursive: true, force: true });
-});
+const dataDirs = tempDirs('copydesk-logs-');
+const tempDataDir = () => dataDirs.make();
+afterAll(() => dataDirs.removeAll());
 
 describe('logs: one JSON line per request and per notable event', () => {
   let db: TestDatabase;

@@ -1,4 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POINTER_FILE } from '../../src/read-store/embedded/cluster-location';
 
@@ -10,4 +11,19 @@ export function removeDataDir(root: string, dataDir: string): void {
     // the cluster was in DATA_DIR
   }
   rmSync(root, { recursive: true, force: true });
+}
+
+/** Temporary directories a spec makes as it goes (one per server it starts, say); `removeAll` in its afterAll removes them. */
+export function tempDirs(prefix: string): { make(): string; removeAll(): void } {
+  const made: string[] = [];
+  return {
+    make: () => {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      made.push(dir);
+      return dir;
+    },
+    removeAll: () => {
+      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
